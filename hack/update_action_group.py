@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Rewrite the ``emnify`` action group in meta/runtime.yml from the modules in plugins/modules.
+
+The group lets a playbook set connection options once, under ``module_defaults: group/emnify.iot.emnify``.
+tests/unit/test_action_group.py fails when the group and the module files disagree; run
+``make action-group`` after adding or removing a module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNTIME = os.path.join(ROOT, 'meta', 'runtime.yml')
+MODULES = os.path.join(ROOT, 'plugins', 'modules')
+
+
+def module_names() -> list[str]:
+    if not os.path.isdir(MODULES):
+        return []
+    return sorted(
+        name[:-3] for name in os.listdir(MODULES)
+        if name.endswith('.py') and not name.startswith('_') and name != '__init__.py'
+    )
+
+
+def render(names: list[str]) -> str:
+    group = ''.join(f'    - {name}\n' for name in names) if names else '    []\n'
+    return (
+        '---\n'
+        "requires_ansible: '>=2.16.0'\n"
+        'action_groups:\n'
+        '  # Kept equal to the modules in plugins/modules by hack/update_action_group.py (make action-group).\n'
+        '  emnify:\n'
+        f'{group}'
+    )
+
+
+def main() -> int:
+    names = module_names()
+    text = render(names)
+    if os.path.exists(RUNTIME):
+        with open(RUNTIME, encoding='utf-8') as handle:
+            current = handle.read()
+        # Keep any other top-level keys (plugin_routing, ...) that follow the action group.
+        rest = re.split(r'^(?=[a-z_]+:)', current, flags=re.M)
+        extra = ''.join(part for part in rest if part and not part.startswith(
+            ('---', 'requires_ansible:', 'action_groups:')))
+        text += ('\n' + extra.lstrip('\n')) if extra.strip() else ''
+    with open(RUNTIME, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    print(f'meta/runtime.yml: action group emnify = {names}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Connection options shared by every module of the collection."""
+
+    DOCUMENTATION = r'''
+options:
+  application_token:
+    description:
+      - An emnify application token, created in the emnify Portal.
+      - The collection exchanges it for an auth token (a JWT) once per run and never writes the application token anywhere.
+      - If not set, the value of the E(EMNIFY_APPLICATION_TOKEN) environment variable is used
+        (the custom credential type for AWX/AAP injects it there).
+    type: str
+    required: true
+  api_url:
+    description:
+      - Base URL of the emnify API, without C(/api/v1).
+      - Point it at the emnify API simulator shipped in this collection to run playbooks without an account.
+      - If not set, the value of the E(EMNIFY_API_URL) environment variable is used.
+      - A plain C(http://) URL to a host other than the loopback interface causes a warning.
+    type: str
+    default: https://cdn.emnify.net
+  validate_certs:
+    description:
+      - Whether to validate the server's TLS certificate.
+      - Only set to V(false) against a test server you control.
+      - If not set, the value of the E(EMNIFY_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to trust instead of the system bundle, for example a private CA in front of a test server.
+      - If not set, the value of the E(EMNIFY_CA_PATH) environment variable is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response.
+      - If not set, the value of the E(EMNIFY_TIMEOUT) environment variable is used.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after HTTP 429, 502, 503, 504 or a connection failure, with exponential backoff and jitter.
+      - A C(Retry-After) header is honoured when the service sends one.
+      - A write (sending or canceling an SMS) is retried only when the service provably did not process it; when its outcome is
+        unknown the module reads the SMS history before deciding, so no SMS is sent twice.
+    type: int
+    default: 5
+  retry_backoff:
+    description:
+      - Base of the exponential backoff in seconds; retry N waits between half of and the full O(retry_backoff) * 2^(N-1), at most 60 seconds.
+    type: float
+    default: 1.0
+  rate_limit_requests:
+    description:
+      - The client never sends more than this many requests in any rolling O(rate_limit_window) seconds.
+      - emnify allows 2,000 requests per IP in 5 minutes; lower this when other tools share the same public IP address.
+      - V(0) disables client-side pacing.
+      - If not set, the value of the E(EMNIFY_RATE_LIMIT_REQUESTS) environment variable is used.
+    type: int
+    default: 2000
+  rate_limit_window:
+    description:
+      - Length in seconds of the rolling window of O(rate_limit_requests).
+      - The per-second limits on endpoint lookups and the limit of 100 authentications are scaled by the same factor
+        (O(rate_limit_window) / 300), so the pacing can match a simulator run with scaled-down windows.
+      - If not set, the value of the E(EMNIFY_RATE_LIMIT_WINDOW) environment variable is used.
+    type: float
+    default: 300
+  token_cache:
+    description:
+      - Whether to reuse the auth token across the tasks and hosts of a run through a private on-disk cache.
+      - The cache holds only the JWT, never the application token, in a file readable by the current user alone
+        (directory mode 0700, file mode 0600), named by a hash of the API URL and the application token, until shortly before the JWT expires.
+      - Without it, every task authenticates again; emnify allows 100 authentications per 5 minutes.
+      - If not set, the value of the E(EMNIFY_TOKEN_CACHE) environment variable is used.
+    type: bool
+    default: true
+  token_cache_dir:
+    description:
+      - Directory of the token cache.
+      - Defaults to C($XDG_RUNTIME_DIR/emnify.iot) when E(XDG_RUNTIME_DIR) is set, otherwise C(~/.cache/emnify.iot).
+      - If not set, the value of the E(EMNIFY_TOKEN_CACHE_DIR) environment variable is used.
+    type: path
+notes:
+  - The modules talk to the emnify API from the host they run on; run them on the controller with C(delegate_to: localhost)
+    or in a play with C(hosts: localhost).
+  - Use C(module_defaults) with the action group C(group/emnify.iot.emnify) to set the connection options once per play.
+requirements:
+  - requests >= 2.25
+'''

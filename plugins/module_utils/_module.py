@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between AnsibleModule and the emnify client: connection options, client set-up, errors.
+
+Every module builds an :class:`EmnifyModule` with its own argument spec; the connection
+options (documented in the ``emnify.iot.connection`` doc fragment) are added here, once.
+Errors leave through :meth:`EmnifyModule.fail`, outside any ``except`` block, so a failure
+never carries a Python traceback, and the application token and the JWT are registered as
+values Ansible must mask in any output.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.emnify.iot.plugins.module_utils._client import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    EmnifyClient,
+)
+from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, redact
+from ansible_collections.emnify.iot.plugins.module_utils._token_cache import default_cache_dir
+
+LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1', '[::1]')
+
+
+def connection_argument_spec():
+    """The argument spec of the connection options (see the connection doc fragment)."""
+    return dict(
+        application_token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['EMNIFY_APPLICATION_TOKEN'])),
+        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['EMNIFY_API_URL'])),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['EMNIFY_VALIDATE_CERTS'])),
+        ca_path=dict(type='path', fallback=(env_fallback, ['EMNIFY_CA_PATH'])),
+        timeout=dict(type='int', default=30, fallback=(env_fallback, ['EMNIFY_TIMEOUT'])),
+        retries=dict(type='int', default=5),
+        retry_backoff=dict(type='float', default=1.0),
+        rate_limit_requests=dict(type='int', default=2000, fallback=(env_fallback, ['EMNIFY_RATE_LIMIT_REQUESTS'])),
+        rate_limit_window=dict(type='float', default=300, fallback=(env_fallback, ['EMNIFY_RATE_LIMIT_WINDOW'])),
+        token_cache=dict(type='bool', default=True, fallback=(env_fallback, ['EMNIFY_TOKEN_CACHE'])),
+        token_cache_dir=dict(type='path', fallback=(env_fallback, ['EMNIFY_TOKEN_CACHE_DIR'])),
+    )
+
+
+def check_connection_params(params):
+    """Return a list of messages for connection options out of range (each names the option and the rule)."""
+    problems = []
+    url = params.get('api_url') or ''
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.netloc:
+        problems.append('api_url: must be an http:// or https:// URL such as https://cdn.emnify.net, got %r' % url)
+    elif parts.path.rstrip('/').endswith('/api/v1') or parts.path.rstrip('/').endswith('/api'):
+        problems.append('api_url: give the base URL without the /api or /api/v1 path (got %r)' % url)
+    if params.get('timeout') is not None and params['timeout'] <= 0:
+        problems.append('timeout: must be a positive number of seconds, got %s' % params['timeout'])
+    if params.get('retries') is not None and not 0 <= params['retries'] <= 20:
+        problems.append('retries: must be between 0 and 20, got %s' % params['retries'])
+    if params.get('retry_backoff') is not None and params['retry_backoff'] < 0:
+        problems.append('retry_backoff: must not be negative, got %s' % params['retry_backoff'])
+    if params.get('rate_limit_requests') is not None and params['rate_limit_requests'] < 0:
+        problems.append('rate_limit_requests: must be 0 (no pacing) or a positive number, got %s' % params['rate_limit_requests'])
+    if params.get('rate_limit_window') is not None and params['rate_limit_window'] <= 0:
+        problems.append('rate_limit_window: must be a positive number of seconds, got %s' % params['rate_limit_window'])
+    if not (params.get('application_token') or '').strip():
+        problems.append('application_token: must not be empty (set it or EMNIFY_APPLICATION_TOKEN)')
+    return problems
+
+
+def is_plain_http_remote(url):
+    parts = urlsplit(url or '')
+    return parts.scheme == 'http' and (parts.hostname or '') not in LOOPBACK_HOSTS and not (parts.hostname or '').startswith('127.')
+
+
+class EmnifyModule:
+    """An AnsibleModule with the connection options, a lazily built client and clean failures."""
+
+    def __init__(self, argument_spec, pool_size=10, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self._pool_size = pool_size
+        self._client = None
+        if not HAS_REQUESTS:
+            self.ansible.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        problems = check_connection_params(self.params)
+        if problems:
+            self.fail('; '.join(problems))
+        if is_plain_http_remote(self.params['api_url']):
+            self.ansible.warn('api_url uses plain http:// to a host other than the loopback interface; '
+                              'the auth token crosses the network unencrypted')
+
+    @property
+    def client(self):
+        if self._client is None:
+            params = self.params
+            cache_dir = None
+            if params['token_cache']:
+                cache_dir = params['token_cache_dir'] or default_cache_dir()
+            self._client = EmnifyClient(
+                params['api_url'], params['application_token'], timeout=params['timeout'],
+                validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
+                retry_backoff=params['retry_backoff'], rate_limit_requests=params['rate_limit_requests'],
+                rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=self._pool_size)
+        return self._client
+
+    def api_usage(self):
+        """Requests made by this run, for the module result (no secrets in here)."""
+        if self._client is None:
+            return dict(requests=0, authentications=0, retries=0, status_429=0, by_method={})
+        stats = self._client.stats
+        return dict(requests=stats['requests'], authentications=stats['authentications'], retries=stats['retries'],
+                    status_429=stats['status_429'], by_method=dict(stats['by_method']))
+
+    def _mask_secrets(self):
+        if self._client is not None:
+            for secret in self._client.secrets:
+                self.ansible.no_log_values.add(secret)
+
+    def exit(self, **result):
+        self._mask_secrets()
+        result.setdefault('api_usage', self.api_usage())
+        self.ansible.exit_json(**result)
+
+    def fail(self, msg, **result):
+        """Fail the task with ``msg``; call it outside ``except`` blocks so no traceback is attached."""
+        self._mask_secrets()
+        secrets = self._client.secrets if self._client is not None else (self.params.get('application_token'),)
+        result.setdefault('api_usage', self.api_usage())
+        self.ansible.fail_json(msg=redact(msg, secrets), **result)
+
+    def run(self, work):
+        """Call ``work(self)``; turn client errors into a clean failure, else exit with its result."""
+        failure = None
+        try:
+            result = work(self)
+        except EmnifyApiError as exc:
+            failure = (str(exc), dict(error=exc.to_dict()))
+        except EmnifyError as exc:
+            failure = (str(exc), {})
+        except ModuleInputError as exc:
+            failure = (str(exc), {})
+        if failure is not None:
+            self.fail(failure[0], **failure[1])
+        self.exit(**result)
+
+
+class ModuleInputError(Exception):
+    """Bad task input found after argument-spec validation; the message names the option and the rule."""

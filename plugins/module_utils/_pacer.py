@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client-side pacing that keeps requests under emnify's documented rate limits.
+
+emnify answers HTTP 429 past 2,000 requests per IP in any rolling 5 minutes, past 100
+authentications per 5 minutes, and past 10 endpoint-list calls per second (burst 5) or 50
+endpoint-detail calls per second (burst 25). The pacer makes the client wait *before* a
+request would cross one of those limits, so a bulk run uses the whole budget without
+ever being refused. Rolling windows are modelled exactly (a log of send times); per-second
+limits are token buckets with the documented burst.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import collections
+import threading
+import time
+
+# Documented limits (see docs/api-limits in the collection docs).
+DEFAULT_REQUESTS = 2000
+DEFAULT_WINDOW = 300.0
+AUTH_REQUESTS = 100
+ENDPOINT_LIST_RATE, ENDPOINT_LIST_BURST = 10.0, 5
+ENDPOINT_GET_RATE, ENDPOINT_GET_BURST = 50.0, 25
+
+
+class WindowLimit:
+    """At most ``limit`` events in any rolling ``window`` seconds."""
+
+    def __init__(self, limit, window):
+        self.limit = max(1, int(limit))
+        self.window = float(window)
+        self._times = collections.deque()
+
+    def delay(self, now):
+        times = self._times
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.limit:
+            return 0.0
+        return times[len(times) - self.limit] + self.window - now
+
+    def record(self, now):
+        self._times.append(now)
+
+
+class BucketLimit:
+    """A token bucket: ``rate`` events per second, at most ``burst`` at once."""
+
+    def __init__(self, rate, burst):
+        self.rate = float(rate)
+        self.burst = float(max(1, burst))
+        self._tokens = self.burst
+        self._stamp = None
+
+    def _refill(self, now):
+        if self._stamp is None:
+            self._stamp = now
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def delay(self, now):
+        self._refill(now)
+        if self._tokens >= 1.0:
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+    def record(self, now):
+        self._refill(now)
+        self._tokens -= 1.0
+
+
+class Pacer:
+    """Thread-safe pacing over named limits.
+
+    ``scale`` shrinks every window (and raises every per-second rate) by the same factor as
+    ``window / 300``, so a simulator whose windows are scaled down can be matched exactly.
+    """
+
+    def __init__(self, requests=DEFAULT_REQUESTS, window=DEFAULT_WINDOW, clock=time.monotonic, sleep=time.sleep):
+        scale = float(window) / DEFAULT_WINDOW if window else 1.0
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.enabled = bool(requests) and bool(window)
+        self.waited = 0.0
+        self._limits = {
+            'all': WindowLimit(requests or 1, window or 1),
+            'auth': WindowLimit(AUTH_REQUESTS, DEFAULT_WINDOW * scale),
+            'endpoint_list': BucketLimit(ENDPOINT_LIST_RATE / scale, ENDPOINT_LIST_BURST),
+            'endpoint_get': BucketLimit(ENDPOINT_GET_RATE / scale, ENDPOINT_GET_BURST),
+        }
+
+    @staticmethod
+    def classify(method, path):
+        """The named limits a request counts against, besides the overall one."""
+        if path.endswith('/authenticate'):
+            return ('all', 'auth')
+        if method == 'GET':
+            trimmed = path.rstrip('/')
+            if trimmed.endswith('/api/v1/endpoint'):
+                return ('all', 'endpoint_list')
+            head, _sep, tail = trimmed.rpartition('/')
+            if head.endswith('/api/v1/endpoint') and tail.isdigit():
+                return ('all', 'endpoint_get')
+        return ('all',)
+
+    def acquire(self, method, path):
+        """Block until the request may be sent; return the seconds waited."""
+        if not self.enabled:
+            return 0.0
+        names = self.classify(method, path)
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = max(self._limits[name].delay(now) for name in names)
+                if wait <= 0:
+                    for name in names:
+                        self._limits[name].record(now)
+                    self.waited += waited
+                    return waited
+            wait = min(wait, 60.0) + 0.001
+            self._sleep(wait)
+            waited += wait

@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an SMS task means in request bodies, and how it is matched against an endpoint's history.
+
+Pure logic, no HTTP: :func:`build_message` validates the task's arguments and turns them
+into a :class:`MessageSpec`; :func:`plan_for_endpoint` splits it into parts for one
+endpoint, recognises the parts the endpoint's history already holds, and says which are
+missing. The concatenation reference is derived from the endpoint, the sender and the
+text, so a rerun derives the same reference and recognises its own parts; when that
+reference is used by another message still in flight to the device, the next candidate
+is taken, and a rerun finds that one too because every candidate is checked.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
+    FINAL_STATUSES,
+    UNSUCCESSFUL_STATUSES,
+    as_int,
+    parse_date,
+    status_id,
+)
+
+ADDRESS_TYPE_IDS = {'alphanumeric': 208, 'international': 145, 'national': 161}
+ADDRESS_TYPE_NAMES = dict((number, name) for name, number in ADDRESS_TYPE_IDS.items())
+MAX_SENDER = 21
+MAX_ALPHANUMERIC = 11
+# Characters every handset shows in an alphanumeric sender.
+_ALPHANUMERIC_RE = re.compile(r'^[A-Za-z0-9 .\-_+&!?]+$')
+_NUMERIC_RE = re.compile(r'^\+?[0-9]+$')
+_DURATION_RE = re.compile(r'(\d+)\s*([smhdw])', re.IGNORECASE)
+_DURATION_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+# How many reference candidates are tried before giving up on avoiding a collision.
+REFERENCE_CANDIDATES = 8
+# A concatenated message sent this recently still counts as "in flight" for reference collisions.
+IN_FLIGHT_SECONDS = 86400
+
+
+class PlanError(ValueError):
+    """Bad task input; the message names the option and the rule."""
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def parse_duration(text, option):
+    """Seconds from ``90``, ``90s``, ``30m``, ``2h``, ``1d``, ``1w`` or combinations like ``1h30m``."""
+    if isinstance(text, bool):
+        raise PlanError('%s: must be a duration such as 30m, 2h or 1d' % option)
+    if isinstance(text, (int, float)):
+        seconds = int(text)
+    else:
+        value = str(text).strip()
+        if value.isdigit():
+            seconds = int(value)
+        else:
+            pieces = _DURATION_RE.findall(value)
+            if not pieces or _DURATION_RE.sub('', value).strip():
+                raise PlanError('%s: %r is not a duration; use a number of seconds or forms such as 90s, 30m, 2h, 1d, 1h30m' % (option, text))
+            seconds = sum(int(number) * _DURATION_UNITS[unit.lower()] for number, unit in pieces)
+    if seconds <= 0:
+        raise PlanError('%s: must be a positive duration, got %r' % (option, text))
+    return seconds
+
+
+def parse_moment(text, option, now=None):
+    """A UTC datetime from ISO 8601 (``2026-12-01T10:00:00Z``) or a relative age (``30m``, ``7d``: that long ago)."""
+    now = now or _utcnow()
+    moment = parse_date(str(text))
+    if moment is not None:
+        return moment
+    try:
+        return now - datetime.timedelta(seconds=parse_duration(text, option))
+    except PlanError:
+        raise PlanError('%s: %r is neither an ISO 8601 date-time (e.g. 2026-12-01T10:00:00Z) nor a duration such as 30m or 7d' % (option, text))
+
+
+def api_date(moment):
+    """The date format the emnify API itself uses (``2026-12-01T10:00:00.000+0000``)."""
+    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.000+0000')
+
+
+def infer_address_type(sender):
+    """alphanumeric for a sender with letters, international for a ``+``/long number, national for a short code."""
+    if re.search(r'[A-Za-z]', sender):
+        return 'alphanumeric'
+    digits = sender.lstrip('+')
+    if sender.startswith('+') or len(digits) >= 8:
+        return 'international'
+    return 'national'
+
+
+def check_sender(sender, address_type):
+    """Validate a sender; return ``(address_type_name, type_id, inferred)``."""
+    inferred = address_type is None
+    if address_type is None:
+        address_type = infer_address_type(sender)
+    else:
+        text = str(address_type).strip().lower()
+        if text.isdigit() and int(text) in ADDRESS_TYPE_NAMES:
+            address_type = ADDRESS_TYPE_NAMES[int(text)]
+        elif text in ADDRESS_TYPE_IDS:
+            address_type = text
+        else:
+            raise PlanError('source_address_type: must be one of alphanumeric, international, national or the ids 208, 145, 161; got %r'
+                            % (address_type,))
+    if len(sender) > MAX_SENDER:
+        raise PlanError('source_address: at most %d characters, got %d' % (MAX_SENDER, len(sender)))
+    if address_type == 'alphanumeric':
+        if len(sender) > MAX_ALPHANUMERIC:
+            raise PlanError('source_address: an alphanumeric sender has at most %d characters, got %d (%r)' % (MAX_ALPHANUMERIC, len(sender), sender))
+        if not _ALPHANUMERIC_RE.match(sender):
+            bad = sorted(set(ch for ch in sender if not _ALPHANUMERIC_RE.match(ch)))
+            raise PlanError('source_address: an alphanumeric sender may use only letters A-Z, digits, space and . - _ + & ! ? '
+                            '(a handset cannot show %s)' % ', '.join(repr(ch) for ch in bad))
+    elif not _NUMERIC_RE.match(sender):
+        raise PlanError('source_address: a %s sender must be digits (optionally with a leading +), got %r; '
+                        'use source_address_type=alphanumeric for a name' % (address_type, sender))
+    return address_type, ADDRESS_TYPE_IDS[address_type], inferred
+
+
+class MessageSpec:
+    """One validated message: what every endpoint of the task must be sent."""
+
+    def __init__(self, text, encoding, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type,
+                 sender_type_inferred, dest_address, expiry, since):
+        self.text = text
+        self.encoding = encoding
+        self.dcs = dcs
+        self.alphabet = alphabet
+        self.udh = udh
+        self.ref_bits = ref_bits
+        self.max_parts = max_parts
+        self.sender = sender
+        self.sender_type = sender_type
+        self.sender_type_inferred = sender_type_inferred
+        self.dest_address = dest_address
+        self.expiry = expiry
+        self.since = since
+
+
+def build_message(params, now=None):
+    """Validate the task arguments (a dict of module params) into a :class:`MessageSpec`."""
+    now = now or _utcnow()
+    payload = params.get('payload')
+    if payload is None or payload == '':
+        raise PlanError('payload: must not be empty')
+    max_parts = params.get('max_parts', 10)
+    if not 1 <= max_parts <= 255:
+        raise PlanError('max_parts: must be between 1 and 255, got %s' % max_parts)
+    ref_bits = int(params.get('reference_bits') or 8)
+    encoding = params.get('encoding') or 'auto'
+    dcs = params.get('dcs')
+    udh = (params.get('udh') or '').strip().upper()
+    try:
+        text = codec.normalize(payload)
+        if dcs is not None:
+            alphabet = codec.alphabet_for_dcs(dcs)
+            if encoding != 'auto' and encoding != alphabet:
+                raise PlanError('dcs: %d selects the %s alphabet, which conflicts with encoding=%s' % (dcs, alphabet, encoding))
+            if alphabet == 'gsm7':
+                codec.choose_encoding(text, 'gsm7')
+        else:
+            alphabet = codec.choose_encoding(text, encoding)
+            dcs = codec.dcs_for_encoding(alphabet)
+        if udh:
+            codec.parse_udh(udh)
+            capacity = codec.single_part_capacity(alphabet, udh)
+            length = codec.message_length(text, alphabet)
+            if length > capacity:
+                raise PlanError('udh: with this %d-octet UDH one %s part holds %d %s; the payload needs %d (a user-built UDH is sent as one part, '
+                                'never split)' % (codec.udh_octets(udh), alphabet, capacity, 'septets' if alphabet == 'gsm7' else
+                                                  ('UTF-16 units' if alphabet == 'ucs2' else 'octets'), length))
+        elif alphabet == 'binary':
+            single, _per_part = codec.limits('binary')
+            if codec.message_length(text, 'binary') > single:
+                raise PlanError('dcs: an 8-bit (binary) payload is never split; it must fit one SMS of %d octets' % single)
+    except codec.SmsCodecError as exc:
+        raise PlanError(str(exc))
+    sender = params.get('source_address')
+    sender_type = params.get('source_address_type')
+    sender_type_id = None
+    inferred = False
+    if sender is not None and sender != '':
+        sender_type, sender_type_id, inferred = check_sender(str(sender), sender_type)
+    elif sender_type is not None:
+        raise PlanError('source_address_type: needs source_address')
+    else:
+        sender, sender_type = '', None
+    expiry = None
+    if params.get('expiry_date') is not None:
+        expiry = parse_date(str(params['expiry_date']))
+        if expiry is None:
+            raise PlanError('expiry_date: %r is not an ISO 8601 date-time such as 2026-12-01T10:00:00Z' % params['expiry_date'])
+        if expiry <= now:
+            raise PlanError('expiry_date: %s is in the past' % params['expiry_date'])
+    elif params.get('validity') is not None:
+        expiry = now + datetime.timedelta(seconds=parse_duration(params['validity'], 'validity'))
+    since = None
+    if params.get('since') is not None:
+        since = parse_moment(params['since'], 'since', now)
+    return MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
+                       params.get('dest_address') or None, expiry, since)
+
+
+class PlannedPart:
+    """One part to be present on the device; ``match`` is the history item that holds it, if any."""
+
+    def __init__(self, seq, total, payload, udh, dcs):
+        self.seq = seq
+        self.total = total
+        self.payload = payload
+        self.udh = udh
+        self.dcs = dcs
+        self.match = None
+        self.sms_id = None
+        self.status = None
+        self.outcome = None
+
+    def body(self, spec):
+        """The exact emnify request body for this part."""
+        body = {'payload': self.payload}
+        if self.udh:
+            body['udh'] = self.udh
+        body['dcs'] = self.dcs
+        if spec.sender:
+            body['source_address'] = spec.sender
+            body['source_address_type'] = {'id': ADDRESS_TYPE_IDS[spec.sender_type]}
+        if spec.dest_address:
+            body['dest_address'] = spec.dest_address
+        if spec.expiry is not None:
+            body['expiry_date'] = api_date(spec.expiry)
+        return body
+
+
+def split_for(spec, endpoint_id, salt):
+    """The parts of ``spec`` for one endpoint with reference candidate ``salt``; returns (parts, reference)."""
+    if spec.udh or spec.alphabet == 'binary':
+        return [PlannedPart(1, 1, spec.text, spec.udh, spec.dcs)], None
+    key = '%s|%s|%s|%s|%s' % (endpoint_id, spec.sender, spec.alphabet, spec.ref_bits, spec.text)
+    reference = codec.derive_reference(key, spec.ref_bits, salt)
+    try:
+        result = codec.split(spec.text, spec.alphabet, ref_bits=spec.ref_bits, reference=reference, max_parts=spec.max_parts)
+    except codec.SmsCodecError as exc:
+        raise PlanError(str(exc))
+    parts = [PlannedPart(part.seq, part.total, part.payload, part.udh, spec.dcs) for part in result.parts]
+    return parts, (result.reference if len(parts) > 1 else None)
+
+
+def _sender_matches(item, spec):
+    return (item.get('source_address') or '') == (spec.sender or '')
+
+
+def counts_as_copy(item, spec):
+    """Whether a history item is a usable copy for this message: MT, same sender, within ``since``, not failed."""
+    if item.get('direction') != 'mt' or not _sender_matches(item, spec):
+        return False
+    if spec.since is not None:
+        submitted = parse_date(item.get('submit_date'))
+        if submitted is not None and submitted < spec.since:
+            return False
+    return status_id(item) not in UNSUCCESSFUL_STATUSES
+
+
+def same_part(item, part):
+    return (item.get('payload') == part.payload and (item.get('udh') or '').upper() == part.udh
+            and as_int(item.get('dcs')) == part.dcs)
+
+
+def _match(parts, history, spec):
+    """Attach the newest usable history item to each part; return how many matched."""
+    used = set()
+    found = 0
+    for part in parts:
+        part.match = None
+        for item in history:
+            if item.get('id') in used or not counts_as_copy(item, spec) or not same_part(item, part):
+                continue
+            part.match = item
+            used.add(item.get('id'))
+            found += 1
+            break
+    return found
+
+
+def _collides(reference, spec, parts, history, now):
+    """True when another message in flight to the device uses the same concatenation reference."""
+    if reference is None:
+        return False
+    ours = set((part.payload, part.udh) for part in parts)
+    for item in history:
+        if item.get('direction') != 'mt' or not item.get('udh'):
+            continue
+        try:
+            info = codec.parse_udh(item['udh'])
+        except codec.SmsCodecError:
+            continue
+        if not info or info.get('reference') != reference or info.get('ref_bits') != spec.ref_bits:
+            continue
+        if (item.get('payload'), item['udh'].upper()) in ours:
+            continue
+        submitted = parse_date(item.get('submit_date'))
+        recent = submitted is not None and (now - submitted).total_seconds() < IN_FLIGHT_SECONDS
+        if status_id(item) not in FINAL_STATUSES or recent:
+            return True
+    return False
+
+
+class EndpointPlan:
+    """The parts one endpoint needs, and which of them its history already holds."""
+
+    def __init__(self, endpoint_id, parts, reference):
+        self.endpoint_id = endpoint_id
+        self.parts = parts
+        self.reference = reference
+
+    @property
+    def missing(self):
+        return [part for part in self.parts if part.match is None]
+
+    @property
+    def present(self):
+        return [part for part in self.parts if part.match is not None]
+
+
+def plan_for_endpoint(spec, endpoint_id, history, force=False, now=None):
+    """Split and match ``spec`` for one endpoint against its normalised SMS ``history`` (newest first)."""
+    now = now or _utcnow()
+    candidates = []
+    for salt in range(REFERENCE_CANDIDATES):
+        parts, reference = split_for(spec, endpoint_id, salt)
+        candidates.append((parts, reference))
+        if reference is None:
+            break
+    if not force:
+        best = None
+        for parts, reference in candidates:
+            found = _match(parts, history, spec)
+            if found and (best is None or found > best[0]):
+                best = (found, parts, reference)
+        if best is not None:
+            return EndpointPlan(endpoint_id, best[1], best[2])
+    for parts, reference in candidates:
+        if force:
+            # A forced copy must not share a reference with the earlier copy on the device.
+            earlier = _match([PlannedPart(p.seq, p.total, p.payload, p.udh, p.dcs) for p in parts], history, spec)
+            if earlier and reference is not None:
+                continue
+        if not _collides(reference, spec, parts, history, now):
+            for part in parts:
+                part.match = None
+            return EndpointPlan(endpoint_id, parts, reference)
+    parts, reference = candidates[0]
+    for part in parts:
+        part.match = None
+    return EndpointPlan(endpoint_id, parts, reference)
+
+
+def matching_history(spec, endpoint_id, history):
+    """History items (MT, same sender, within ``since``) that are parts of this message under any reference candidate."""
+    found = []
+    seen = set()
+    for salt in range(REFERENCE_CANDIDATES):
+        parts, reference = split_for(spec, endpoint_id, salt)
+        for part in parts:
+            for item in history:
+                if item.get('id') in seen or item.get('direction') != 'mt' or not _sender_matches(item, spec):
+                    continue
+                if spec.since is not None:
+                    submitted = parse_date(item.get('submit_date'))
+                    if submitted is not None and submitted < spec.since:
+                        continue
+                if same_part(item, part):
+                    seen.add(item.get('id'))
+                    found.append((part, item))
+        if reference is None:
+            break
+    return found
