@@ -90,8 +90,8 @@ options:
       - If not set, the value of the E(EMNIFY_TOKEN_CACHE_DIR) environment variable is used.
     type: path
 notes:
-  - The modules talk to the emnify API from the host they run on; run them on the controller with C(delegate_to: localhost)
-    or in a play with C(hosts: localhost).
+  - "The modules talk to the emnify API from the host they run on; run them on the controller with C(delegate_to: localhost)
+    or in a play with C(hosts: localhost)."
   - Use C(module_defaults) with the action group C(group/emnify.iot.emnify) to set the connection options once per play.
 requirements:
   - requests >= 2.25

@@ -130,7 +130,7 @@ class EmnifyClient:
         self._sleep = sleep
         self._clock = clock
         self._verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        self.pacer = Pacer(rate_limit_requests, rate_limit_window, sleep=sleep)
+        self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep)
         self._cache = TokenCache(token_cache_dir, self.api_url, application_token) if token_cache_dir else None
         self._token = None
         self._token_exp = 0.0
@@ -319,8 +319,7 @@ class EmnifyClient:
             query.update(page=page, per_page=per_page)
             response = self.request('GET', path, params=query)
             items = response.data if isinstance(response.data, list) else []
-            for item in items:
-                yield item
+            yield from items
             total = response.headers.get('X-Total-Pages')
             try:
                 total = int(total)

@@ -226,5 +226,8 @@ def _as_int(value):
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip('-').isdigit():
-        return int(value.strip())
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
     return None

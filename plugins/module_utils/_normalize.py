@@ -50,7 +50,10 @@ def as_int(value):
     if isinstance(value, str):
         text = value.strip()
         if text and (text.isdigit() or (text[0] == '-' and text[1:].isdigit())):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:
+                return value
     return value
 
 
@@ -74,7 +77,10 @@ def parse_date(value):
             sign = -1 if zone[0] == '-' else 1
             digits = zone[1:].replace(':', '')
             offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        return (moment - offset).replace(tzinfo=datetime.timezone.utc)
+        try:
+            return (moment - offset).replace(tzinfo=datetime.timezone.utc)
+        except OverflowError:
+            return None
     match = _US_RE.match(text)
     if match:
         month, day, year, hour, minute, second, half = match.groups()
@@ -116,7 +122,9 @@ def _named(obj, names):
 
 def sms_direction(item):
     """'mt' or 'mo' from ``sms_type`` (id 1 MT; MO is matched on its description too)."""
-    sms_type = item.get('sms_type') or {}
+    sms_type = item.get('sms_type')
+    if not isinstance(sms_type, dict):
+        sms_type = {}
     description = str(sms_type.get('description') or '').strip().upper()
     number = as_int(sms_type.get('id'))
     if description == 'MO' or (number == 2 and description != 'MT'):
@@ -138,7 +146,7 @@ def normalize_sms(item):
         endpoint['id'] = as_int(endpoint.get('id'))
         result['endpoint'] = endpoint
         result.setdefault('endpoint_id', endpoint['id'])
-    result['udh'] = (result.get('udh') or '').upper()
+    result['udh'] = str(result.get('udh') or '').upper()
     result['status'] = _named(result.get('status'), SMS_STATUS)
     result['sms_type'] = _named(result.get('sms_type'), {1: 'mt', 2: 'mo'})
     result['source_address_type'] = _named(result.get('source_address_type'), ADDRESS_TYPES)

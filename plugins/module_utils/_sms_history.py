@@ -58,7 +58,7 @@ def _overall_status(parts):
 
 
 def _message(parts, info, reassemble):
-    ordered = sorted(parts, key=lambda item: (info or {}).get('seq', 0)) if info else parts
+    ordered = sorted(parts, key=lambda item: _concat_info(item)['seq']) if info else parts
     if info:
         for item in ordered:
             item['seq'] = _concat_info(item)['seq']

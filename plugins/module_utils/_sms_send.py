@@ -129,6 +129,7 @@ class SmsTask:
         rounds = 0
         while queue:
             part = queue[0]
+            unknown = None
             try:
                 part.sms_id = self.client.send_sms(endpoint_id, part.body(self.spec))
                 part.outcome = 'sent'

@@ -19,7 +19,7 @@ description:
     1,000 endpoints). IMSIs and MSISDNs are resolved through the SIM list.
   - Unknown values give an empty result, not an error, unless O(exactly_one=true).
 author:
-  - emnify.iot maintainers
+  - emnify.iot maintainers (@emnify)
 options:
   id:
     description: Endpoint ids.
@@ -153,7 +153,7 @@ endpoints:
       type: bool
       sample: true
     sms_not_ready_reasons:
-      description: Why O(endpoints[].sms_ready) is false; empty when it is true.
+      description: Why RV(endpoints[].sms_ready) is false; empty when it is true.
       type: list
       elements: str
       sample: [endpoint is disabled, SIM is suspended]

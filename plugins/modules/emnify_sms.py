@@ -21,7 +21,7 @@ description:
     module reads the history again and sends the part again only if it is not there.
   - With O(state=absent) it cancels the parts of the message that are not delivered yet.
 author:
-  - emnify.iot maintainers
+  - emnify.iot maintainers (@emnify)
 options:
   endpoint_id:
     description:
@@ -46,7 +46,7 @@ options:
     default: present
   source_address:
     description:
-      - The sender shown on the device: a phone number, a short code, or a name of at most 11 characters.
+      - "The sender shown on the device: a phone number, a short code, or a name of at most 11 characters."
       - At most 21 characters. Without it, emnify uses its default sender.
       - An alphanumeric sender is one-way, the device cannot reply to it.
     type: str
@@ -139,8 +139,8 @@ options:
     description:
       - Keep the text out of the result and out of the task output (device commands often carry passwords);
         parts, ids and statuses are still reported.
-      - The module arguments are still written to the system log of the host the module runs on; set C(no_log: true) on the
-        task as well to keep the text out of that log too.
+      - "The module arguments are still written to the system log of the host the module runs on; set C(no_log: true) on the
+        task as well to keep the text out of that log too."
     type: bool
     default: false
 extends_documentation_fragment:
@@ -151,7 +151,7 @@ attributes:
     description: Can run in C(check_mode) and return changed status prediction without modifying target.
     support: full
     details:
-      - In check mode the module reads each endpoint's history (so RV(changed) and the planned parts are exact) and never
+      - In check mode the module reads each endpoint's history (so C(changed) and the planned parts are exact) and never
         sends or cancels anything.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
@@ -369,7 +369,7 @@ def _diff(messages, hide):
         lines_before, lines_after = [], []
         for part in message['parts']:
             label = 'part %d/%d udh=%s sms_id=%s %s' % (part['seq'], part['total'], part['udh'] or '-', part.get('sms_id'),
-                                                         (part.get('status') or {}).get('name'))
+                                                        (part.get('status') or {}).get('name'))
             if not hide:
                 label += ' %r' % part.get('payload')
             if part.get('sent') or (part.get('status') or {}).get('name') == 'planned':

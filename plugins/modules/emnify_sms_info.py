@@ -17,7 +17,7 @@ description:
   - With O(wait_timeout), it polls (one request per endpoint per round, with a growing interval) until at least one
     message matches every filter, for example the device's reply to a command.
 author:
-  - emnify.iot maintainers
+  - emnify.iot maintainers (@emnify)
 options:
   endpoint_id:
     description: The endpoint id, or a list of them.

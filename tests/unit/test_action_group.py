@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``emnify`` action group in meta/runtime.yml lists exactly the collection's modules."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import (absolute_import, division, print_function)
 
 __metaclass__ = type
 

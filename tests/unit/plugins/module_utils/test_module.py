@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests for _module: connection options, their checks, failures and secret masking.
+
+Boundaries: AnsibleModule gets its arguments the supported way for the running
+ansible-core; where a test needs the API, a scripted ``requests`` transport adapter is
+mounted on the client's own Session (no other layer is replaced). Output is read from
+what exit_json / fail_json print.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import base64
+import contextlib
+import json
+import time
+
+import pytest
+import requests
+import requests.adapters
+from requests.structures import CaseInsensitiveDict
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyTransportError
+from ansible_collections.emnify.iot.plugins.module_utils._module import (
+    EmnifyModule,
+    ModuleInputError,
+    check_connection_params,
+    connection_argument_spec,
+    is_plain_http_remote,
+)
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19
+    patch_module_args = None
+
+APP_TOKEN = 'app-token-93c1e0d2b4a5f6e7d8c9b0a1'
+API = 'https://api.example.test'
+
+
+def make_jwt():
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).decode('ascii').rstrip('=')
+    now = int(time.time())
+    return '%s.%s.%s' % (part({'alg': 'HS256', 'typ': 'JWT'}), part({'iat': now, 'exp': now + 3600}), 'c2lnbmF0dXJl')
+
+
+@contextlib.contextmanager
+def module_args(args):
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    saved = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = saved
+
+
+def base_args(**extra):
+    args = dict(application_token=APP_TOKEN, api_url=API, token_cache=False)
+    args.update(extra)
+    return args
+
+
+def build(args, spec=None):
+    with module_args(args):
+        return EmnifyModule(spec or dict(name=dict(type='str')))
+
+
+def finish(capsys, call):
+    with pytest.raises(SystemExit):
+        call()
+    return json.loads(capsys.readouterr().out)
+
+
+class TokenAdapter(requests.adapters.BaseAdapter):
+    """Hands out one JWT on /authenticate and answers other calls with ``answer``."""
+
+    def __init__(self, jwt, answer):
+        super(TokenAdapter, self).__init__()
+        self.jwt = jwt
+        self.answer = answer
+        self.paths = []
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        self.paths.append(request.path_url)
+        response = requests.Response()
+        if request.path_url.endswith('/authenticate'):
+            response.status_code, body = 200, {'auth_token': self.jwt}
+        else:
+            response.status_code, body = self.answer
+        response._content = json.dumps(body).encode('utf-8')
+        response.headers = CaseInsensitiveDict({'Content-Type': 'application/json'})
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+# -- argument spec and checks --------------------------------------------------------------------------------------
+
+def test_connection_argument_spec():
+    spec = connection_argument_spec()
+    token = spec['application_token']
+    assert token['no_log'] is True and token['required'] is True
+    assert token['fallback'][1] == ['EMNIFY_APPLICATION_TOKEN']
+    assert spec['api_url']['default'] == 'https://cdn.emnify.net'
+    assert spec['validate_certs']['default'] is True
+    assert spec['rate_limit_requests']['default'] == 2000 and spec['rate_limit_window']['default'] == 300
+    assert all(not option.get('no_log') for name, option in spec.items() if name != 'application_token')
+
+
+GOOD = dict(api_url='https://cdn.emnify.net', timeout=30, retries=5, retry_backoff=1.0, rate_limit_requests=2000,
+            rate_limit_window=300, application_token='x')
+
+
+@pytest.mark.parametrize('change,option', [
+    (dict(api_url='cdn.emnify.net'), 'api_url'),
+    (dict(api_url='ftp://cdn.emnify.net'), 'api_url'),
+    (dict(api_url='https://cdn.emnify.net/api/v1/'), 'api_url'),
+    (dict(api_url='https://cdn.emnify.net/api'), 'api_url'),
+    (dict(timeout=0), 'timeout'),
+    (dict(retries=21), 'retries'),
+    (dict(retries=-1), 'retries'),
+    (dict(retry_backoff=-0.5), 'retry_backoff'),
+    (dict(rate_limit_requests=-1), 'rate_limit_requests'),
+    (dict(rate_limit_window=0), 'rate_limit_window'),
+    (dict(application_token='  '), 'application_token'),
+])
+def test_check_connection_params(change, option):
+    params = dict(GOOD)
+    params.update(change)
+    problems = check_connection_params(params)
+    assert len(problems) == 1 and problems[0].startswith(option + ':')
+
+
+def test_good_params_pass():
+    assert check_connection_params(GOOD) == []
+    assert check_connection_params(dict(GOOD, api_url='http://127.0.0.1:8089', rate_limit_requests=0, retries=0)) == []
+
+
+@pytest.mark.parametrize('url,plain', [('http://cdn.emnify.net', True), ('http://127.0.0.1:8089', False), ('http://localhost', False),
+                                       ('http://[::1]:80', False), ('http://127.8.0.1', False), ('https://cdn.emnify.net', False)])
+def test_is_plain_http_remote(url, plain):
+    assert is_plain_http_remote(url) is plain
+
+
+# -- EmnifyModule ------------------------------------------------------------------------------------------------------
+
+def test_token_from_environment_and_client_settings(monkeypatch):
+    monkeypatch.setenv('EMNIFY_APPLICATION_TOKEN', APP_TOKEN)
+    monkeypatch.setenv('EMNIFY_TIMEOUT', '12')
+    module = build(dict(api_url=API, token_cache=False, retries=2, validate_certs=False))
+    assert module.params['application_token'] == APP_TOKEN
+    assert module.api_usage() == dict(requests=0, authentications=0, retries=0, status_429=0, by_method={})
+    client = module.client
+    assert client is module.client
+    assert client.timeout == 12 and client.retries == 2 and client.api_url == API
+    assert client._cache is None
+
+
+def test_token_cache_dir_is_used(tmp_path):
+    module = build(base_args(token_cache=True, token_cache_dir=str(tmp_path)))
+    assert module.client._cache.directory == str(tmp_path)
+
+
+def test_bad_params_fail_with_every_problem(capsys):
+    with module_args(base_args(timeout=0, retries=50)):
+        with pytest.raises(SystemExit):
+            EmnifyModule(dict())
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] is True
+    assert 'timeout:' in result['msg'] and 'retries:' in result['msg']
+    assert APP_TOKEN not in json.dumps(result)
+
+
+def test_plain_http_remote_warns(capsys):
+    with module_args(base_args(api_url='http://cdn.emnify.net')):
+        module = EmnifyModule(dict())
+        result = finish(capsys, lambda: module.exit(changed=False))
+    # ansible-core 2.19 reports warnings as structured objects, older versions as strings.
+    assert 'plain http://' in json.dumps(result.get('warnings', []))
+
+
+def test_run_success_masks_secrets_and_reports_usage(capsys):
+    jwt = make_jwt()
+    adapter = TokenAdapter(jwt, (200, [{'id': 1}]))
+
+    def work(mod):
+        data = mod.client.list_sms(5)
+        return dict(changed=False, data=data, echo='token %s app %s' % (jwt, APP_TOKEN))
+    with module_args(base_args()):
+        module = EmnifyModule(dict())
+        module.client.session.mount('https://', adapter)
+        result = finish(capsys, lambda: module.run(work))
+    text = json.dumps(result)
+    assert jwt not in text and APP_TOKEN not in text
+    assert result['data'] == [{'id': 1}]
+    assert result['api_usage'] == dict(requests=2, authentications=1, retries=0, status_429=0, by_method={'POST': 1, 'GET': 1})
+    assert adapter.paths == ['/api/v1/authenticate', '/api/v1/endpoint/5/sms']
+
+
+def test_run_api_error_fails_with_details_and_no_secrets(capsys):
+    jwt = make_jwt()
+    echo = 'bad header Bearer %s for %s' % (jwt, APP_TOKEN)
+    with module_args(base_args()):
+        module = EmnifyModule(dict())
+        module.client.session.mount('https://', TokenAdapter(jwt, (409, {'error_code': 1405, 'error_token': 'Duplicated', 'message': echo})))
+        result = finish(capsys, lambda: module.run(lambda mod: mod.client.list_sms(5)))
+    text = json.dumps(result)
+    assert result['failed'] is True
+    assert jwt not in text and APP_TOKEN not in text
+    assert result['error']['status'] == 409 and result['error']['error_token'] == 'Duplicated'
+    assert 'HTTP 409 Conflict' in result['msg']
+    assert 'exception' not in result
+    assert result['api_usage']['requests'] == 2
+
+
+@pytest.mark.parametrize('error', [EmnifyTransportError('GET /x failed: could not connect after 6 attempts'),
+                                   ModuleInputError('payload: must not be empty')])
+def test_run_other_errors_fail_cleanly(capsys, error):
+    def work(mod):
+        raise error
+    with module_args(base_args()):
+        module = EmnifyModule(dict())
+        result = finish(capsys, lambda: module.run(work))
+    assert result['failed'] is True and result['msg'] == str(error)
+    assert 'error' not in result and 'exception' not in result
+
+
+def test_fail_redacts_application_token_before_the_client_exists(capsys):
+    with module_args(base_args()):
+        module = EmnifyModule(dict())
+        result = finish(capsys, lambda: module.fail('token %s was refused' % APP_TOKEN))
+    assert APP_TOKEN not in json.dumps(result)
+    assert result['api_usage']['requests'] == 0

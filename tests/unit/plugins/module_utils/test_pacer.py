@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests for _pacer: rolling windows and token buckets under a fake clock.
+
+Boundary: the pacer's own ``clock`` and ``sleep`` hooks; a fake clock advances only when
+the pacer sleeps, so nothing waits for real.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.emnify.iot.plugins.module_utils._pacer import (
+    AUTH_REQUESTS,
+    BucketLimit,
+    Pacer,
+    WindowLimit,
+)
+
+
+class FakeClock:
+    def __init__(self, now=1000.0):
+        self.now = now
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+def _max_in_window(times, window):
+    """The largest number of events inside any half-open window [t, t + window)."""
+    best = 0
+    for start, first in enumerate(times):
+        count = sum(1 for when in times[start:] if when < first + window)
+        best = max(best, count)
+    return best
+
+
+@pytest.mark.parametrize('limit,window,count', [(5, 10.0, 23), (1, 3.0, 6), (20, 300.0, 61)])
+def test_window_keeps_n_requests_within_the_window(limit, window, count):
+    clock = FakeClock()
+    pacer = Pacer(limit, window, clock=clock, sleep=clock.sleep)
+    sent = []
+    for _index in range(count):
+        pacer.acquire('GET', '/api/v1/endpoint/1/sms')
+        sent.append(clock())
+    assert _max_in_window(sent, window) == limit
+    # The first ``limit`` go out at once; the pacer never waits more than needed (1 ms slack per wait).
+    assert sent[:limit] == [sent[0]] * limit
+    rounds = (count - 1) // limit
+    assert sent[-1] - sent[0] == pytest.approx(rounds * window, abs=0.01 * count)
+    assert pacer.waited == pytest.approx(sum(clock.sleeps))
+
+
+def test_window_frees_slots_as_time_passes():
+    clock = FakeClock()
+    pacer = Pacer(3, 10.0, clock=clock, sleep=clock.sleep)
+    for _index in range(3):
+        assert pacer.acquire('GET', '/x') == 0.0
+        clock.advance(4.0)
+    # t=12: the first request (t=0) left the window at t=10, so no wait.
+    assert pacer.acquire('GET', '/x') == 0.0
+    # Now requests at 4, 8, 12 are in the window; the next slot opens at 14.
+    waited = pacer.acquire('GET', '/x')
+    assert waited == pytest.approx(2.0, abs=0.01)
+    assert clock.sleeps and all(0 < seconds <= 60.001 for seconds in clock.sleeps)
+
+
+def test_long_waits_are_split_into_bounded_sleeps():
+    clock = FakeClock()
+    pacer = Pacer(1, 600.0, clock=clock, sleep=clock.sleep)
+    pacer.acquire('GET', '/x')
+    waited = pacer.acquire('GET', '/x')
+    assert waited == pytest.approx(600.0, abs=0.1)
+    assert len(clock.sleeps) >= 10
+    assert max(clock.sleeps) <= 60.001
+
+
+def test_disabled_pacer_never_sleeps():
+    for requests, window in ((0, 300), (2000, 0)):
+        clock = FakeClock()
+        pacer = Pacer(requests, window, clock=clock, sleep=clock.sleep)
+        assert pacer.enabled is False
+        for _index in range(3000):
+            assert pacer.acquire('GET', '/api/v1/endpoint') == 0.0
+        assert clock.sleeps == []
+
+
+def test_auth_limit_is_100_per_window():
+    clock = FakeClock()
+    pacer = Pacer(100000, 300.0, clock=clock, sleep=clock.sleep)
+    times = []
+    for _index in range(AUTH_REQUESTS + 5):
+        pacer.acquire('POST', '/api/v1/authenticate')
+        times.append(clock())
+    assert _max_in_window(times, 300.0) == AUTH_REQUESTS
+    assert times[AUTH_REQUESTS] - times[0] == pytest.approx(300.0, abs=0.01)
+    # Other requests are not held back by the authentication budget.
+    before = clock()
+    pacer.acquire('GET', '/api/v1/endpoint/1/sms')
+    assert clock() == before
+
+
+def test_endpoint_list_bucket_rate_and_burst():
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    times = []
+    for _index in range(25):
+        pacer.acquire('GET', '/api/v1/endpoint')
+        times.append(clock())
+    assert times[:5] == [times[0]] * 5
+    # After the burst of 5, one call per 100 ms (10 per second).
+    gaps = [later - earlier for earlier, later in zip(times[5:], times[6:])]
+    assert all(gap == pytest.approx(0.1, abs=0.002) for gap in gaps)
+    assert _max_in_window(times, 1.0) <= 5 + 10
+
+
+def test_endpoint_get_bucket_and_scaled_window():
+    clock = FakeClock()
+    pacer = Pacer(2000, 30.0, clock=clock, sleep=clock.sleep)
+    times = []
+    for _index in range(40):
+        pacer.acquire('GET', '/api/v1/endpoint/123')
+        times.append(clock())
+    assert times[:25] == [times[0]] * 25
+    # A window of 30 s instead of 300 s scales the documented 50/s to 500/s.
+    gaps = [later - earlier for earlier, later in zip(times[25:], times[26:])]
+    assert all(gap == pytest.approx(0.002, abs=0.0015) for gap in gaps)
+
+
+@pytest.mark.parametrize('method,path,names', [
+    ('POST', '/api/v1/authenticate', ('all', 'auth')),
+    ('GET', '/api/v1/endpoint', ('all', 'endpoint_list')),
+    ('GET', '/api/v1/endpoint/', ('all', 'endpoint_list')),
+    ('GET', '/api/v1/endpoint/42', ('all', 'endpoint_get')),
+    ('GET', '/api/v1/endpoint/42/sms', ('all',)),
+    ('POST', '/api/v1/endpoint/42/sms', ('all',)),
+    ('PATCH', '/api/v1/endpoint/42', ('all',)),
+    ('GET', '/api/v1/sim', ('all',)),
+])
+def test_classify(method, path, names):
+    assert Pacer.classify(method, path) == names
+
+
+def test_bucket_refills_to_burst_only():
+    bucket = BucketLimit(10.0, 5)
+    for _index in range(5):
+        assert bucket.delay(0.0) == 0.0
+        bucket.record(0.0)
+    assert bucket.delay(0.0) == pytest.approx(0.1)
+    assert bucket.delay(100.0) == 0.0
+    for _index in range(5):
+        bucket.record(100.0)
+    assert bucket.delay(100.0) > 0
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(limit=st.integers(1, 8), window=st.floats(0.5, 50.0), gaps=st.lists(st.floats(0.0, 20.0), min_size=1, max_size=30))
+def test_window_property(limit, window, gaps):
+    limiter = WindowLimit(limit, window)
+    now = 0.0
+    times = []
+    for gap in gaps:
+        now += gap
+        wait = limiter.delay(now)
+        assert wait >= 0
+        now += wait
+        assert limiter.delay(now) <= 1e-9
+        limiter.record(now)
+        times.append(now)
+    assert _max_in_window(times, window - 1e-6) <= limit

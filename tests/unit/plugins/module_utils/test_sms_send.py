@@ -1,0 +1,349 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests for _sms_send.SmsTask: present, absent and wait_delivered.
+
+Boundary: a fake client object with the EmnifyClient methods SmsTask uses (list_sms,
+send_sms, cancel_sms). It keeps an in-memory SMS store per endpoint and answers with
+API-shaped items (numbers as strings, newest first), and it can raise the client's own
+errors at chosen moments. SmsTask gets a fake clock and sleep, so waiting is instant.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import threading
+
+import pytest
+
+from ansible_collections.emnify.iot.plugins.module_utils._errors import (
+    EmnifyApiError,
+    EmnifyOutcomeUnknown,
+    EmnifyTransportError,
+)
+from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import api_date, build_message
+from ansible_collections.emnify.iot.plugins.module_utils._sms_send import MAX_RECONCILE, SmsTask
+
+UTC = datetime.timezone.utc
+LONG = 'Firmware 4.2 is ready. Please keep the device powered until it reports back. ' * 4
+FINAL = (4, 5, 6, 7)
+
+
+class FakeClient:
+    """An in-memory emnify SMS store behind the three client calls SmsTask makes."""
+
+    def __init__(self):
+        self.store = {}
+        self.next_id = 500
+        self.posts = []
+        self.cancels = []
+        self.reads = []
+        self.post_faults = []  # callables(endpoint_id, body) run before each POST; may store and/or raise
+        self.on_read = None  # callable(endpoint_id, items) run on each list_sms
+        self.lock = threading.Lock()
+
+    def add(self, endpoint_id, payload, udh='', dcs=0, sender='', status=1, direction='MT'):
+        with self.lock:
+            self.next_id += 1
+            item = {'id': self.next_id, 'payload': payload, 'udh': udh, 'dcs': str(dcs), 'pid': '0',
+                    'source_address': sender, 'endpoint_id': str(endpoint_id),
+                    'status': {'id': status, 'description': 'x'},
+                    'sms_type': {'id': 1 if direction == 'MT' else 2, 'description': direction},
+                    'submit_date': api_date(datetime.datetime.now(UTC)), 'gsm_map_error': None}
+            self.store.setdefault(endpoint_id, []).insert(0, item)
+            return item
+
+    def _store_body(self, endpoint_id, body):
+        return self.add(endpoint_id, body['payload'], body.get('udh', ''), body.get('dcs', 0), body.get('source_address', ''))
+
+    def list_sms(self, endpoint_id):
+        self.reads.append(endpoint_id)
+        items = self.store.get(endpoint_id, [])
+        if self.on_read is not None:
+            self.on_read(endpoint_id, items)
+        return [dict(item) for item in items]
+
+    def send_sms(self, endpoint_id, body):
+        self.posts.append((endpoint_id, dict(body)))
+        if self.post_faults:
+            fault = self.post_faults.pop(0)
+            if fault is not None:
+                fault(self, endpoint_id, body)
+        return self._store_body(endpoint_id, body)['id']
+
+    def cancel_sms(self, endpoint_id, sms_id):
+        self.cancels.append((endpoint_id, sms_id))
+        for item in self.store.get(endpoint_id, []):
+            if item['id'] == sms_id:
+                if item['status']['id'] in FINAL:
+                    raise EmnifyApiError(409, 'DELETE', '/api/v1/endpoint/%d/sms/%d' % (endpoint_id, sms_id), service_message='final')
+                item['status'] = {'id': 7, 'description': 'CANCELED'}
+                return
+        raise EmnifyApiError(404, 'DELETE', '/x')
+
+    def ours(self, endpoint_id):
+        return [item for item in self.store.get(endpoint_id, []) if item['payload'] and item['payload'] in LONG]
+
+
+def stored_then_lost(client, endpoint_id, body):
+    """The service stores the SMS, but the answer never arrives."""
+    client._store_body(endpoint_id, body)
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'no response within the timeout')
+
+
+def lost_before_processing(client, endpoint_id, body):
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'HTTP 502', status=502)
+
+
+def refused(client, endpoint_id, body):
+    raise EmnifyApiError(409, 'POST', '/api/v1/endpoint/%d/sms' % endpoint_id, error_token='Conflict', service_message='SMS quota exhausted')
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, **params):
+    params['payload'] = payload
+    spec = build_message(params)
+    clock = clock or FakeClock()
+    return SmsTask(client, spec, check_mode=check_mode, force=force, sleep=clock.sleep, clock=clock)
+
+
+# -- state=present --------------------------------------------------------------------------------------
+
+def test_present_sends_every_part_then_rerun_sends_nothing():
+    client = FakeClient()
+    result = make_task(client, source_address='ACME').present([7])[0]
+    assert result['action'] == 'sent' and result['changed'] is True and result['failed'] is False
+    assert len(client.posts) == 3 and client.reads == [7]
+    assert [body['udh'][-2:] for _endpoint, body in client.posts] == ['01', '02', '03']
+    assert all(body['source_address'] == 'ACME' and body['source_address_type'] == {'id': 208} for _endpoint, body in client.posts)
+    assert [part['sms_id'] for part in result['parts']] == [item['id'] for item in reversed(client.ours(7))]
+    assert all(part['sent'] is True for part in result['parts'])
+    again = make_task(client, source_address='ACME').present([7])[0]
+    assert again['action'] == 'already_sent' and again['changed'] is False
+    assert len(client.posts) == 3
+    assert [part['sms_id'] for part in again['parts']] == [part['sms_id'] for part in result['parts']]
+
+
+def test_present_resumes_partial_history():
+    client = FakeClient()
+    client.post_faults = [None, refused]
+    first = make_task(client).present([7])[0]
+    assert first['action'] == 'partially_sent' and first['failed'] is True
+    assert 'SMS quota exhausted' in first['msg'] and 'part 2/3' in first['msg']
+    assert len(client.ours(7)) == 1
+    second = make_task(client).present([7])[0]
+    assert second['action'] == 'resumed' and second['failed'] is False
+    assert [body['udh'][-2:] for _endpoint, body in client.posts[2:]] == ['02', '03']
+    assert sorted(item['udh'] for item in client.ours(7)) == sorted(part['udh'] for part in second['parts'])
+
+
+def test_outcome_unknown_after_store_is_reconciled_without_duplicate():
+    client = FakeClient()
+    client.post_faults = [None, stored_then_lost]
+    task = make_task(client)
+    result = task.present([7])[0]
+    assert result['action'] == 'sent' and result['failed'] is False
+    assert len(client.posts) == 3
+    assert len(client.ours(7)) == 3
+    assert sorted(item['udh'] for item in client.ours(7)) == sorted(part['udh'] for part in result['parts'])
+    assert client.reads == [7, 7]
+    assert result['parts'][1].get('reconciled') is True
+    assert result['parts'][1]['sms_id'] in [item['id'] for item in client.ours(7)]
+    assert task.warnings == []
+
+
+def test_outcome_unknown_for_a_lost_request_sends_again_with_a_warning():
+    client = FakeClient()
+    client.post_faults = [lost_before_processing]
+    task = make_task(client, payload='Reboot')
+    result = task.present([7])[0]
+    assert result['action'] == 'sent'
+    assert len(client.posts) == 2 and len(client.store[7]) == 1
+    assert len(task.warnings) == 1 and 'sent again' in task.warnings[0]
+
+
+def test_outcome_unknown_keeps_failing():
+    client = FakeClient()
+    client.post_faults = [lost_before_processing] * (MAX_RECONCILE + 1)
+    result = make_task(client, payload='Reboot').present([7])[0]
+    assert result['failed'] is True and result['action'] == 'failed'
+    assert 'run the task again' in result['msg']
+    assert len(client.posts) == MAX_RECONCILE + 1
+    assert client.store.get(7, []) == []
+
+
+def test_reconcile_ignores_earlier_identical_copies():
+    client = FakeClient()
+    client.add(7, 'Reboot', status=5)  # an earlier failed copy is not the lost one
+    client.post_faults = [lost_before_processing]
+    result = make_task(client, payload='Reboot').present([7])[0]
+    assert result['action'] == 'sent' and len(client.posts) == 2
+    assert result['parts'][0].get('reconciled') is None
+
+
+def test_check_mode_reads_only():
+    client = FakeClient()
+    result = make_task(client, check_mode=True).present([7, 8])
+    assert [entry['action'] for entry in result] == ['would_send', 'would_send']
+    assert client.posts == [] and sorted(client.reads) == [7, 8]
+    assert all(part['status']['name'] == 'planned' for part in result[0]['parts'])
+
+
+def test_force_sends_a_second_copy():
+    client = FakeClient()
+    make_task(client).present([7])
+    result = make_task(client, force=True).present([7])[0]
+    assert result['action'] == 'sent' and len(client.posts) == 6
+    references = set(item['udh'][6:8] for item in client.ours(7))
+    assert len(references) == 2
+
+
+def test_many_endpoints_in_parallel_keep_order():
+    client = FakeClient()
+    endpoints = list(range(20, 32))
+    client.post_faults = [None] * 5 + [refused]
+    results = make_task(client, payload='Reboot').present(endpoints)
+    assert [entry['endpoint_id'] for entry in results] == endpoints
+    assert sum(1 for entry in results if entry['failed']) == 1
+    assert sum(1 for entry in results if entry['action'] == 'sent') == len(endpoints) - 1
+
+
+def test_history_read_error_is_reported_per_endpoint():
+    client = FakeClient()
+
+    def broken(endpoint_id, items):
+        if endpoint_id == 8:
+            raise EmnifyTransportError('GET /api/v1/endpoint/8/sms failed: could not connect after 6 attempts')
+    client.on_read = broken
+    results = make_task(client, payload='Reboot').present([7, 8])
+    assert results[0]['action'] == 'sent'
+    assert results[1]['action'] == 'failed' and 'could not connect' in results[1]['msg']
+
+
+# -- state=absent -------------------------------------------------------------------------------------------
+
+def test_absent_cancels_only_non_final_parts():
+    client = FakeClient()
+    make_task(client).present([7])
+    mine = client.ours(7)
+    mine[0]['status'] = {'id': 4, 'description': 'DELIVERED'}
+    mine[1]['status'] = {'id': 3, 'description': 'BUFFERED'}
+    other = client.add(7, 'something else', status=3)
+    result = make_task(client, state='absent').absent([7])[0]
+    assert result['action'] == 'canceled' and result['changed'] is True
+    assert sorted(sms_id for _endpoint, sms_id in client.cancels) == sorted([mine[1]['id'], mine[2]['id']])
+    assert other['status']['id'] == 3 and mine[0]['status']['id'] == 4
+    assert sorted(part['canceled'] for part in result['parts']) == [False, True, True]
+    again = make_task(client).absent([7])[0]
+    assert again['action'] == 'nothing_to_cancel' and again['changed'] is False
+    assert len(client.cancels) == 2
+
+
+def test_absent_check_mode_cancels_nothing():
+    client = FakeClient()
+    make_task(client, payload='Reboot').present([7])
+    result = make_task(client, payload='Reboot', check_mode=True).absent([7])[0]
+    assert result['action'] == 'would_cancel' and result['changed'] is True
+    assert client.cancels == []
+
+
+def test_absent_cancel_outcome_unknown_checks_history():
+    client = FakeClient()
+    make_task(client, payload='Reboot').present([7])
+    real_cancel = client.cancel_sms
+
+    def cancel_then_lose(endpoint_id, sms_id):
+        real_cancel(endpoint_id, sms_id)
+        raise EmnifyOutcomeUnknown('DELETE', '/x', 'no response within the timeout')
+    client.cancel_sms = cancel_then_lose
+    result = make_task(client, payload='Reboot').absent([7])[0]
+    assert result['action'] == 'canceled' and result['failed'] is False
+
+    def lose(endpoint_id, sms_id):
+        raise EmnifyOutcomeUnknown('DELETE', '/x', 'HTTP 502', status=502)
+    make_task(client, payload='Other').present([7])
+    client.cancel_sms = lose
+    failed = make_task(client, payload='Other').absent([7])[0]
+    assert failed['failed'] is True and 'still not final' in failed['msg']
+
+
+# -- wait=delivered ----------------------------------------------------------------------------------------------
+
+def _deliver_after(client, polls, status, gsm_map_error=None):
+    """Every SMS turns ``status`` on the ``polls``-th history read after sending."""
+    counter = {'reads': 0}
+
+    def on_read(endpoint_id, items):
+        counter['reads'] += 1
+        if counter['reads'] > polls:
+            for item in items:
+                item['status'] = {'id': status, 'description': 'x'}
+                item['gsm_map_error'] = gsm_map_error
+                item['final_date'] = '2026-01-10T12:00:00.000+0000'
+    return on_read
+
+
+def test_wait_delivered():
+    client = FakeClient()
+    clock = FakeClock()
+    task = make_task(client, clock=clock)
+    results = task.present([7])
+    client.on_read = _deliver_after(client, 3, 4)
+    task.wait_delivered(results, timeout=300)
+    assert results[0]['delivered'] is True and results[0]['failed'] is False
+    assert all(part['status']['name'] == 'delivered' for part in results[0]['parts'])
+    assert all(part['final_date'] for part in results[0]['parts'])
+    assert clock.sleeps == [2.0, 3.0, 4.5]
+
+
+@pytest.mark.parametrize('status,name', [(5, 'failed'), (6, 'expired'), (7, 'canceled')])
+def test_wait_reports_undelivered(status, name):
+    client = FakeClient()
+    clock = FakeClock()
+    task = make_task(client, payload='Reboot', clock=clock)
+    results = task.present([7])
+    client.on_read = _deliver_after(client, 1, status, gsm_map_error=27 if status == 5 else None)
+    task.wait_delivered(results, timeout=300)
+    assert results[0]['failed'] is True and 'delivered' not in results[0]
+    assert 'was not delivered: %s' % name in results[0]['msg']
+    assert ('gsm_map_error 27' in results[0]['msg']) is (status == 5)
+    assert len(clock.sleeps) == 1
+
+
+def test_wait_times_out():
+    client = FakeClient()
+    clock = FakeClock()
+    task = make_task(client, clock=clock)
+    results = task.present([7, 8])
+    task.wait_delivered(results, timeout=20, interval=2.0, max_interval=5.0)
+    for result in results:
+        assert result['failed'] is True
+        assert 'not delivered within wait_timeout=20s' in result['msg']
+        assert '1/3 (delivery_attempt_pending)' in result['msg']
+    assert sum(clock.sleeps) == pytest.approx(20.0)
+    assert max(clock.sleeps) <= 5.0
+    assert clock.sleeps[:3] == [2.0, 3.0, 4.5]
+
+
+def test_wait_skips_failed_and_untracked_results():
+    client = FakeClient()
+    clock = FakeClock()
+    task = make_task(client, payload='Reboot', clock=clock)
+    results = [dict(endpoint_id=1, failed=True, parts=[]),
+               dict(endpoint_id=2, failed=False, parts=[dict(seq=1, total=1, sms_id=None, status=None)])]
+    task.wait_delivered(results, timeout=60)
+    assert client.reads == [] and clock.sleeps == []
+    assert any('no SMS id' in warning for warning in task.warnings)
