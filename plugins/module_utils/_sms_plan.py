@@ -206,8 +206,11 @@ def build_message(params, now=None):
     since = None
     if params.get('since') is not None:
         since = parse_moment(params['since'], 'since', now)
-    return MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
+    spec = MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
                        params.get('dest_address') or None, expiry, since)
+    # Split once now so that a text over max_parts fails before any request is made.
+    split_for(spec, 0, 0)
+    return spec
 
 
 class PlannedPart:

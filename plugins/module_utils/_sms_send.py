@@ -87,7 +87,7 @@ class SmsTask:
     def _message_result(self, endpoint_id, plan, action, error=None):
         result = dict(endpoint_id=endpoint_id, action=action, encoding=self.spec.encoding, dcs=self.spec.dcs,
                       reference=plan.reference if plan else None, reference_bits=self.spec.ref_bits,
-                      changed=action in ('sent', 'resumed', 'would_send', 'would_resume', 'canceled', 'would_cancel'),
+                      changed=action in ('sent', 'resumed', 'partially_sent', 'would_send', 'would_resume', 'canceled', 'would_cancel'),
                       parts=[self._part_result(part) for part in plan.parts] if plan else [])
         if error is not None:
             result.update(failed=True, msg=error)

@@ -439,9 +439,8 @@ def run(module):
         result['diff'] = _diff(messages, params['hide_payload'])
     if failed:
         details = '; '.join('endpoint %s: %s' % (message['endpoint_id'], message.get('msg')) for message in failed)
-        others = len(messages) - len(failed)
-        module.fail('%d of %d endpoints failed (%s). The other %d got their message; see messages.'
-                    % (len(failed), len(messages), details, others), **result)
+        module.fail('%d of %d endpoints failed: %s. Each endpoint\'s outcome is in messages.'
+                    % (len(failed), len(messages), details), **result)
     return result
 
 

@@ -249,10 +249,9 @@ def test_body_fields():
 
 # -- validation ------------------------------------------------------------------------------------
 
-def test_too_many_parts_fails_at_planning():
-    spec = spec_for(max_parts=2)
+def test_too_many_parts_fails_before_any_history_is_read():
     with pytest.raises(PlanError) as caught:
-        fresh_plan(spec)
+        spec_for(max_parts=2)
     assert 'max_parts' in str(caught.value)
 
 
