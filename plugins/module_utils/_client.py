@@ -135,6 +135,9 @@ class EmnifyClient:
         self._token = None
         self._token_exp = 0.0
         self._auth_lock = threading.Lock()
+        # A refused application token or an unreachable service fails every later call of the run at once,
+        # without spending more of the authentication budget.
+        self._auth_failure = None
         self._stats_lock = threading.Lock()
         self.stats = {'requests': 0, 'authentications': 0, 'retries': 0, 'status_429': 0, 'by_method': {}}
         if session is None:
@@ -169,21 +172,31 @@ class EmnifyClient:
         with self._auth_lock:
             if self._token_valid():
                 return self._token
-            if self._cache is not None:
+            if self._auth_failure is not None:
+                raise self._auth_failure
+            try:
+                return self._refresh_token()
+            except (EmnifyAuthError, EmnifyTransportError) as exc:
+                self._auth_failure = exc
+                raise
+
+    def _refresh_token(self):
+        """A valid JWT from the private cache, or from a new authentication (called with the auth lock held)."""
+        if self._cache is None:
+            self._set_token(self._authenticate())
+            return self._token
+        cached = self._cache.load()
+        if cached is None:
+            self._cache.lock()
+            try:
                 cached = self._cache.load()
                 if cached is None:
-                    self._cache.lock()
-                    try:
-                        cached = self._cache.load()
-                        if cached is None:
-                            cached = self._authenticate()
-                            self._cache.store(cached)
-                    finally:
-                        self._cache.unlock()
-                self._set_token(cached)
-            else:
-                self._set_token(self._authenticate())
-            return self._token
+                    cached = self._authenticate()
+                    self._cache.store(cached)
+            finally:
+                self._cache.unlock()
+        self._set_token(cached)
+        return self._token
 
     def _set_token(self, token):
         self._token = token

@@ -451,6 +451,27 @@ def test_refused_application_token_is_never_retried(status):
     assert APP_TOKEN not in str(caught.value)
 
 
+def test_refused_application_token_is_remembered_for_the_rest_of_the_run():
+    """A bulk task must not spend one authentication per endpoint on a token emnify refused."""
+    api = FakeApi(auth=[(401, {}, '')])
+    client, _clock = make_client(api)
+    for endpoint_id in (1, 2, 3):
+        with pytest.raises(EmnifyAuthError):
+            client.list_sms(endpoint_id)
+    assert len(api.adapter.sent) == 1
+    assert client.stats['authentications'] == 1
+
+
+def test_unreachable_service_is_remembered_for_the_rest_of_the_run():
+    api = FakeApi(auth=[not_sent(), not_sent()])
+    client, clock = make_client(api, retries=1)
+    for endpoint_id in (1, 2):
+        with pytest.raises(EmnifyTransportError):
+            client.list_sms(endpoint_id)
+    assert len(api.adapter.sent) == 2
+    assert len(clock.sleeps) == 1
+
+
 def test_authentication_retried_on_429_and_connection_errors():
     api = FakeApi(auth=[(429, {'Retry-After': '2'}, ''), not_sent(), None], route=lambda sent: ok())
     client, clock = make_client(api)
