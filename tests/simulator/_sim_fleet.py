@@ -80,9 +80,10 @@ class Endpoint:
         self.sms_mt = not role["no_sms"]
         host = index % 65536
         self.ip_address = "10.196.%d.%d" % (host // 256, host % 256)
-        self.imei = "35" + "".join(rng.choice("0123456789") for _ in range(13))
+        self.imei = "35" + "".join(rng.choice("0123456789") for _digit in range(13))
         self.online = role["online"]
         self.replies = role["replies"]
+        self.reply_text = None
         self.sim = None
         if not role["no_sim"]:
             self.sim = {
@@ -181,6 +182,7 @@ class Endpoint:
             "roles": roles,
             "online": self.online,
             "replies": self.replies,
+            "reply_text": self.reply_text,
             "status": self.status_id,
             "sim_status": None if self.sim is None else self.sim["status_id"],
             "sms_mt": self.sms_mt,
@@ -193,7 +195,7 @@ class Endpoint:
 
 def _unique_digits(rng, prefix, count, used):
     while True:
-        value = prefix + "".join(rng.choice("0123456789") for _ in range(count))
+        value = prefix + "".join(rng.choice("0123456789") for _digit in range(count))
         if value not in used:
             used.add(value)
             return value

@@ -62,6 +62,8 @@ class State:
         self.sms_by_endpoint = collections.defaultdict(list)
         self.concat_parts = collections.defaultdict(dict)
         self.next_sms_id = SMS_ID_START
+        self.pending_mo = []
+        self.pending_serial = 0
         self.faults = Faults()
         self.limiter.reset()
         self.log.clear()
@@ -153,12 +155,13 @@ class State:
         with self.lock:
             self.connections -= 1
 
-    def begin_request(self, method, path, query, body, route, client):
-        """Count and log an /api/v1 request as it arrives; returns its log entry."""
+    def begin_request(self, method, path, query, body, route, client, headers=None):
+        """Count and log an /api/v1 request as it arrives; returns its log entry (secrets already redacted by the caller)."""
         with self.lock:
             self.log_seq += 1
             entry = {"seq": self.log_seq, "time": self.now(), "client": client, "method": method, "path": path,
-                     "query": query, "body": body, "route": route, "status": None, "outcome": None}
+                     "query": query, "body": body, "headers": headers or {}, "route": route, "status": None,
+                     "outcome": None}
             self.log.append(entry)
             self.stats["requests"] += 1
             self.stats["by_route"][route] += 1
@@ -213,13 +216,37 @@ class State:
         self.stats["sms_posted"] += 1
         return sms
 
-    def create_mo_locked(self, endpoint, payload, udh, dcs, submit):
-        fields = {"payload": payload, "udh": udh, "dcs": dcs, "source_address": endpoint.sim["msisdn"],
-                  "source_address_type": 145}
+    def create_mo_locked(self, endpoint, payload, udh, dcs, submit, source_address=None):
+        """Store a device-originated SMS now (it is listed once the clock reaches `submit`)."""
+        if source_address is None:
+            source_address = endpoint.sim["msisdn"] if endpoint.sim else ""
+        address_type = 145 if source_address.lstrip("+").isdigit() else 208
+        fields = {"payload": payload, "udh": udh, "dcs": dcs, "source_address": source_address,
+                  "source_address_type": address_type}
         sms = Sms(self._new_sms_id_locked(), endpoint, MO, submit, submit + 86400, fields)
         self.sms[sms.id] = sms
         self.sms_by_endpoint[endpoint.id].append(sms.id)
         return sms
+
+    def schedule_mo_locked(self, endpoint, payload, udh, dcs, at, source_address=None):
+        """Queue a device-originated SMS for `at`; it gets its id when it becomes visible, so ids follow arrival."""
+        self.pending_mo.append((at, self.pending_serial, endpoint.id, payload, udh, dcs, source_address))
+        self.pending_serial += 1
+
+    def _flush_pending_locked(self, endpoint_id=None):
+        """Store every queued MO SMS whose time has come (of one endpoint, or of all)."""
+        now = self.now()
+        due = [item for item in self.pending_mo if item[0] <= now and (endpoint_id is None or item[2] == endpoint_id)]
+        if not due:
+            return
+        taken = set(item[1] for item in due)
+        self.pending_mo = [item for item in self.pending_mo if item[1] not in taken]
+        for at, _serial, ep_id, payload, udh, dcs, source_address in sorted(due):
+            self.create_mo_locked(self.by_id[ep_id], payload, udh, dcs, at, source_address)
+
+    def materialize_all_locked(self):
+        for endpoint in self.fleet:
+            self.materialize_locked(endpoint)
 
     def materialize_locked(self, endpoint):
         """Let the device answer every complete command delivered by now (lazily, in delivery order)."""
@@ -250,11 +277,12 @@ class State:
                 done = max(item[1] for item in parts.values())
                 del self.concat_parts[endpoint.id][key]
                 self._reply_locked(endpoint, text, done)
+        self._flush_pending_locked(endpoint.id)
 
     def _reply_locked(self, endpoint, text, delivered):
-        payload = reply_payload(text)
+        payload = endpoint.reply_text if endpoint.reply_text is not None else reply_payload(text)
         dcs = 0 if gsm.gsm7_septets(payload) is not None else 8
-        self.create_mo_locked(endpoint, payload, "", dcs, delivered + self.options.reply_seconds)
+        self.schedule_mo_locked(endpoint, payload, "", dcs, delivered + self.options.reply_seconds)
         self.stats["replies_generated"] += 1
 
     def endpoint_sms_locked(self, endpoint):

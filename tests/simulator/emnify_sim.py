@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""emnify REST API simulator: a local stand-in for https://cdn.emnify.net with a seeded fleet of devices.
+
+  python3 tests/simulator/emnify_sim.py --application-token TOKEN [--port 0] [--endpoints 60] [--lifetime 3600]
+
+It prints its base URL on stdout once it listens (REST API under /api/v1, admin API under /_simulator),
+keeps everything in memory, and exits by itself after --lifetime seconds or on SIGTERM/SIGINT.
+See docs/simulator.md for the options, the fleet and the admin API.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+from _sim_server import Simulator
+from _sim_state import State
+
+DEFAULT_TOKEN_LIFETIME = 604800  # exp - iat of real tokens (7 days); the docs say 240 minutes
+MAX_ENDPOINTS = 100000
+
+
+def positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError("must be greater than 0")
+        return value
+    return parse
+
+
+def not_negative(kind):
+    def parse(text):
+        value = kind(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError("must not be negative")
+        return value
+    return parse
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="emnify_sim.py",
+        description="Simulate the emnify REST API (authentication, endpoints, SIMs, SMS) for tests, with an admin API.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=not_negative(int), default=8089, help="TCP port; 0 picks a free one (default 8089)")
+    parser.add_argument("--application-token", action="append", required=True, metavar="TOKEN",
+                        help="an application token that /api/v1/authenticate accepts (repeat for several)")
+    parser.add_argument("--endpoints", type=positive(int), default=60, help="size of the simulated fleet (default 60)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fleet's identifiers (default 1)")
+    parser.add_argument("--latency-ms", type=not_negative(float), default=0.0, help="delay added to every /api/v1 answer")
+    parser.add_argument("--no-rate-limit", action="store_true", help="do not enforce emnify's documented rate limits")
+    parser.add_argument("--rate-limit-scale", type=positive(float), default=1.0, metavar="F",
+                        help="multiply every rate-limit window by F (0.01: 2000 requests per 3 s instead of 300 s)")
+    parser.add_argument("--retry-after", action="store_true", help="send a Retry-After header with 429 answers (emnify documents none)")
+    parser.add_argument("--token-lifetime", type=positive(int), default=DEFAULT_TOKEN_LIFETIME,
+                        help="seconds from iat to exp of issued auth tokens (default 604800, as real tokens)")
+    parser.add_argument("--delivery-seconds", type=not_negative(float), default=2.0,
+                        help="seconds from submit to DELIVERED for a reachable device (default 2)")
+    parser.add_argument("--reply-seconds", type=not_negative(float), default=1.0,
+                        help="seconds from delivery of a complete command to the device's reply (default 1)")
+    parser.add_argument("--lifetime", type=positive(float), default=3600.0, help="exit by itself after this many seconds (default 3600)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain (needs --tls-key)")
+    parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    parser.add_argument("--ready-file", metavar="PATH", help="write the base URL to this file once listening")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
+    return parser
+
+
+def parse_args(argv=None):
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if bool(options.tls_cert) != bool(options.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if options.endpoints > MAX_ENDPOINTS:
+        parser.error("--endpoints must be at most %d" % MAX_ENDPOINTS)
+    if any(not token for token in options.application_token):
+        parser.error("--application-token must not be empty")
+    return options
+
+
+def write_ready(path, url):
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(url + "\n")
+    os.rename(temporary, path)
+
+
+def main(argv=None):
+    options = parse_args(argv)
+    started = time.time()
+    try:
+        simulator = Simulator(options, State(options), started)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write("emnify_sim: cannot start: %s\n" % exc)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        sys.stderr.write("emnify_sim: signal %d, stopping\n" % signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    serving = threading.Thread(target=simulator.server.serve_forever, kwargs={"poll_interval": 0.2}, name="serve")
+    serving.daemon = True
+    serving.start()
+    sys.stdout.write(simulator.base_url + "\n")
+    sys.stdout.flush()
+    if options.ready_file:
+        write_ready(options.ready_file, simulator.base_url)
+    sys.stderr.write("emnify_sim: %d endpoints, lifetime %ss, pid %d\n" % (options.endpoints, options.lifetime, os.getpid()))
+    deadline = started + options.lifetime
+    while not stop.is_set():
+        left = deadline - time.time()
+        if left <= 0:
+            sys.stderr.write("emnify_sim: lifetime of %ss is over, stopping\n" % options.lifetime)
+            break
+        stop.wait(min(left, 1.0))
+    simulator.server.shutdown()
+    simulator.server.server_close()
+    if options.ready_file:
+        try:
+            os.unlink(options.ready_file)
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
