@@ -18,7 +18,8 @@ import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIMULATOR = os.path.join(HERE, "emnify_sim.py")
-RECORDINGS = os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "emnify-recordings.json")
+# The recordings of real exchanges with the production API, kept in the repository beside the unit tests.
+RECORDINGS = os.path.join(HERE, "..", "unit", "plugins", "module_utils", "fixtures", "emnify-recordings.json")
 READY_TIMEOUT = 20.0
 TOKEN = "sim-test-application-token"
 SECOND_TOKEN = "sim-test-second-token"
@@ -27,17 +28,11 @@ ENDPOINT_BASE = 11380000
 
 
 def recordings_path():
-    """The production recordings: shared/ beside the project root, or where EMNIFY_RECORDINGS points."""
-    candidates = [os.environ.get("EMNIFY_RECORDINGS", ""), RECORDINGS]
-    root = HERE
-    for _level in range(10):
-        root = os.path.dirname(root)
-        candidates.append(os.path.join(root, "shared", "fixtures", "emnify-recordings.json"))
-        candidates.append(os.path.join(root, "..", "shared", "fixtures", "emnify-recordings.json"))
-    for path in candidates:
+    """The production recordings kept in the repository, or the file EMNIFY_RECORDINGS names."""
+    for path in (os.environ.get("EMNIFY_RECORDINGS", ""), RECORDINGS):
         if path and os.path.isfile(path):
             return os.path.abspath(path)
-    raise AssertionError("emnify-recordings.json not found (looked in %s); set EMNIFY_RECORDINGS" % ", ".join(c for c in candidates if c))
+    raise AssertionError("emnify-recordings.json not found at %s; set EMNIFY_RECORDINGS" % RECORDINGS)
 
 
 class SimProcess:
