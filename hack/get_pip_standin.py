@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Offline stand-in for ansible-test's get-pip bootstrap script.
 
 ansible-test bootstraps pip into the empty virtual environments it creates by running a get-pip

@@ -1,8 +1,10 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Start and stop the emnify API simulator (tests/simulator/emnify_sim.py) for test runs.
 
-  simulator.py start STATE_DIR [--endpoints N] [--lifetime SECONDS] [-- EXTRA_SIMULATOR_ARGS...]
-  simulator.py stop STATE_DIR
+  python3 hack/simulator.py start STATE_DIR [--endpoints N] [--lifetime SECONDS] [-- EXTRA_SIMULATOR_ARGS...]
+  python3 hack/simulator.py stop STATE_DIR
 
 ``start`` launches the simulator on 127.0.0.1 with a free port, a random application token and a
 lifetime (it exits by itself when that runs out, whatever happens to this script), waits until
@@ -99,7 +101,7 @@ def start(args: argparse.Namespace) -> int:
         '--seed', str(args.seed),
         '--lifetime', str(args.lifetime),
         '--ready-file', ready,
-    ] + [a for a in args.extra if a != '--']
+    ] + args.extra
     log = open(os.path.join(state, 'log'), 'wb')  # pylint: disable=consider-using-with
     process = subprocess.Popen(  # pylint: disable=consider-using-with
         command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -170,10 +172,14 @@ def main() -> int:
     begin.add_argument('--endpoints', type=int, default=60)
     begin.add_argument('--seed', type=int, default=1)
     begin.add_argument('--lifetime', type=int, default=3000)
-    begin.add_argument('extra', nargs=argparse.REMAINDER)
     end = sub.add_parser('stop')
     end.add_argument('state')
-    args = parser.parse_args()
+    # Everything after the first `--` goes to the simulator unchanged.
+    argv = sys.argv[1:]
+    extra = argv[argv.index('--') + 1:] if '--' in argv else []
+    argv = argv[:argv.index('--')] if '--' in argv else argv
+    args = parser.parse_args(argv)
+    args.extra = extra
     return start(args) if args.action == 'start' else stop(args)
 
 

@@ -1,4 +1,6 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Copy the collection's files into an ``ansible_collections/<namespace>/<name>`` tree.
 
 ansible-test needs the collection at a path ending in ``ansible_collections/emnify/iot`` and inside
@@ -8,7 +10,7 @@ ignored) are copied; files that vanished from the checkout are removed from the 
 files are left alone so the copy is cheap to refresh. Caches that tools keep inside the copy
 (``tests/output`` with ansible-test's virtual environments, ``.ansible``) survive a refresh.
 
-Usage: sync_collection.py [--git] DESTINATION
+Usage: python3 hack/sync_collection.py [--git] DESTINATION
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rewrite the ``emnify`` action group in meta/runtime.yml from the modules in plugins/modules.
 
 The group lets a playbook set connection options once, under ``module_defaults: group/emnify.iot.emnify``.
