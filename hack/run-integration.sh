@@ -38,9 +38,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# EMNIFY_SIM_ARGS holds extra simulator options separated by spaces.
+read -r -a sim_args <<< "${EMNIFY_SIM_ARGS:-}"
 "$root/build/tools-venv/bin/python" "$root/hack/simulator.py" start "$state" \
     --tree "$copy" --endpoints 60 --seed 1 --lifetime "${EMNIFY_SIM_LIFETIME:-3000}" \
-    -- ${EMNIFY_SIM_ARGS:-}
+    -- "${sim_args[@]}"
 url=$(cat "$state/url")
 token=$(cat "$state/token")
 cat > "$config" <<YAML

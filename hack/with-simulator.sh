@@ -22,6 +22,7 @@ python="$root/build/tools-venv/bin/python"
 [ -x "$python" ] || python=python3
 state="$root/build/sim/$name"
 
+# shellcheck disable=SC2329  # called by the EXIT trap
 stop() {
     "$python" "$root/hack/simulator.py" stop "$state" || true
 }
