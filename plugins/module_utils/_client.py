@@ -101,12 +101,21 @@ def _describe(exc):
     return 'connection lost (%s)' % type(exc).__name__
 
 
+def _objects(items, method, path):
+    """``items`` if every one is a JSON object (a dict); else an EmnifyApiError that says so."""
+    for item in items:
+        if not isinstance(item, dict):
+            kind = {'NoneType': 'null', 'list': 'an array', 'str': 'a string', 'bool': 'a boolean'}.get(type(item).__name__, 'a number')
+            raise EmnifyApiError(200, method, path, service_message='the answer held %s, not a JSON object' % kind)
+    return items
+
+
 def sms_id_from_location(location):
     """The SMS id from a ``Location`` header (its last path segment), or None."""
     if not location:
         return None
     segment = urlsplit(location).path.rstrip('/').rpartition('/')[2]
-    return int(segment) if segment.isdigit() else None
+    return int(segment) if segment and all(char in '0123456789' for char in segment) else None
 
 
 class EmnifyClient:
@@ -286,7 +295,7 @@ class EmnifyClient:
                 raise EmnifyTransportError('%s %s failed: %s' % (method, path, _describe(exc)))
             except requests.exceptions.RequestException as exc:
                 if is_write and not _never_sent(exc):
-                    raise EmnifyOutcomeUnknown(method, path, _describe(exc))
+                    raise EmnifyOutcomeUnknown(method, path, _describe(exc), timed_out=isinstance(exc, requests.exceptions.Timeout))
                 if attempt < self.retries:
                     attempt += 1
                     self._backoff(attempt, None)
@@ -331,7 +340,7 @@ class EmnifyClient:
             query = dict(params or {})
             query.update(page=page, per_page=per_page)
             response = self.request('GET', path, params=query)
-            items = response.data if isinstance(response.data, list) else []
+            items = _objects(response.data if isinstance(response.data, list) else [], 'GET', path)
             yield from items
             total = response.headers.get('X-Total-Pages')
             try:
@@ -345,7 +354,8 @@ class EmnifyClient:
     # -- emnify resources --------------------------------------------------------------------------
 
     def get_endpoint(self, endpoint_id):
-        return self.get('/api/v1/endpoint/%d' % int(endpoint_id))
+        path = '/api/v1/endpoint/%d' % int(endpoint_id)
+        return _objects([self.get(path)], 'GET', path)[0]
 
     def iter_endpoints(self, query=None, sort=None, per_page=1000):
         params = {}
@@ -359,11 +369,13 @@ class EmnifyClient:
         return self.paginate('/api/v1/sim', {'q': query} if query else None, per_page)
 
     def list_sms(self, endpoint_id):
-        data = self.get('/api/v1/endpoint/%d/sms' % int(endpoint_id))
-        return data if isinstance(data, list) else []
+        path = '/api/v1/endpoint/%d/sms' % int(endpoint_id)
+        data = self.get(path)
+        return _objects(data if isinstance(data, list) else [], 'GET', path)
 
     def get_sms(self, endpoint_id, sms_id):
-        return self.get('/api/v1/endpoint/%d/sms/%d' % (int(endpoint_id), int(sms_id)))
+        path = '/api/v1/endpoint/%d/sms/%d' % (int(endpoint_id), int(sms_id))
+        return _objects([self.get(path)], 'GET', path)[0]
 
     def send_sms(self, endpoint_id, body):
         """POST one SMS; return its id from the ``Location`` header (None if the header was missing)."""

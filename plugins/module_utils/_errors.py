@@ -123,13 +123,17 @@ class EmnifyOutcomeUnknown(EmnifyError):
     """A write may or may not have reached the service (timeout, reset or 5xx after sending).
 
     Never retry the request blindly: read the state back first.
+
+    ``timed_out`` is True when no answer came within the client timeout: the service may still be
+    working on the request, so an SMS history read right now does not prove it was lost.
     """
 
-    def __init__(self, method, path, reason, status=None):
+    def __init__(self, method, path, reason, status=None, timed_out=False):
         self.method = method
         self.path = path
         self.reason = reason
         self.status = status
+        self.timed_out = timed_out
         super(EmnifyOutcomeUnknown, self).__init__(
             'outcome of %s %s is unknown (%s): the request may have been processed' % (method, path, reason))
 

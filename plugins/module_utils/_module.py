@@ -81,12 +81,17 @@ def is_plain_http_remote(url):
 class EmnifyModule:
     """An AnsibleModule with the connection options, a lazily built client and clean failures."""
 
-    def __init__(self, argument_spec, pool_size=10, **kwargs):
+    def __init__(self, argument_spec, pool_size=10, hidden_values=None, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
+        if hidden_values is not None:
+            # Values the user asked to hide (hide_payload) are masked before any check can fail.
+            for value in hidden_values(self.params):
+                if value:
+                    self.ansible.no_log_values.add(value)
         self.check_mode = self.ansible.check_mode
         self._pool_size = pool_size
         self._client = None

@@ -46,15 +46,30 @@ def _encoding(dcs):
         return None
 
 
+def _number(value):
+    """An int for ordering by id; 0 for anything else the API might send."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _text(value):
+    return value if isinstance(value, str) else ('' if value is None else str(value))
+
+
+def _date_key(value):
+    """Order dates by time; values that are not dates sort before every date, by their text."""
+    moment = parse_date(value)
+    return (0, '', _text(value)) if moment is None else (1, moment.isoformat(), '')
+
+
 def _overall_status(parts):
     numbers = [status_id(part) for part in parts]
     bad = [number for number in numbers if number in UNSUCCESSFUL_STATUSES]
     if bad:
         number = bad[0]
     else:
-        known = [number for number in numbers if number in _PROGRESS]
+        known = [number for number in numbers if isinstance(number, int) and number in _PROGRESS]
         number = min(known, key=lambda n: _PROGRESS[n]) if known else (numbers[0] if numbers else None)
-    return dict(id=number, name=SMS_STATUS.get(number)) if number is not None else None
+    return dict(id=number, name=SMS_STATUS.get(number) if isinstance(number, int) else None) if number is not None else None
 
 
 def _message(parts, info, reassemble):
@@ -71,7 +86,7 @@ def _message(parts, info, reassemble):
     message = dict(
         direction=first.get('direction'),
         endpoint_id=first.get('endpoint_id'),
-        payload=''.join(item.get('payload') or '' for item in ordered) if reassemble or not info else first.get('payload'),
+        payload=''.join(_text(item.get('payload')) for item in ordered) if reassemble or not info else _text(first.get('payload')),
         complete=seqs == set(range(1, total + 1)),
         total=total,
         reference=info['reference'] if info else None,
@@ -81,8 +96,8 @@ def _message(parts, info, reassemble):
         status=_overall_status(ordered),
         source_address=first.get('source_address'),
         source_address_type=first.get('source_address_type'),
-        submit_date=min(submits, key=lambda text: parse_date(text) or text) if submits else None,
-        final_date=(max(finals, key=lambda text: parse_date(text) or text) if finals and all(finals) else None),
+        submit_date=min(submits, key=_date_key) if submits else None,
+        final_date=(max(finals, key=_date_key) if finals and all(finals) else None),
         sms_ids=[item.get('id') for item in ordered],
         parts=ordered,
     )
@@ -100,7 +115,7 @@ def group_messages(items, reassemble=True):
         if info is None:
             messages.append((item, [item], None))
             continue
-        key = (item.get('direction'), item.get('source_address'), info.get('ref_bits'), info['reference'], info['total'])
+        key = (item.get('direction'), _text(item.get('source_address')), info.get('ref_bits'), info['reference'], info['total'])
         group = open_groups.get(key)
         if group is None or any(_concat_info(part)['seq'] == info['seq'] for part in group[1]):
             group = (item, [], info)
@@ -108,7 +123,7 @@ def group_messages(items, reassemble=True):
             messages.append(group)
         group[1].append(item)
     result = [_message(parts, info, True) for _first, parts, info in messages]
-    result.sort(key=lambda message: max(part.get('id') or 0 for part in message['parts']), reverse=True)
+    result.sort(key=lambda message: max(_number(part.get('id')) for part in message['parts']), reverse=True)
     return result
 
 

@@ -165,8 +165,9 @@ def build_message(params, now=None):
             alphabet = codec.alphabet_for_dcs(dcs)
             if encoding != 'auto' and encoding != alphabet:
                 raise PlanError('dcs: %d selects the %s alphabet, which conflicts with encoding=%s' % (dcs, alphabet, encoding))
-            if alphabet == 'gsm7':
-                codec.choose_encoding(text, 'gsm7')
+            if alphabet == 'gsm7' and not codec.is_gsm7(text):
+                raise PlanError('dcs: %d selects the GSM 7-bit alphabet, which cannot encode %s; use a UCS-2 dcs such as 8, or leave dcs unset'
+                                % (dcs, ', '.join('%r (U+%04X)' % (char, ord(char)) for char in codec.non_gsm7_chars(text)[:5])))
         else:
             alphabet = codec.choose_encoding(text, encoding)
             dcs = codec.dcs_for_encoding(alphabet)

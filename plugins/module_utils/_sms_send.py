@@ -157,6 +157,12 @@ class SmsTask:
                         known.add(item.get('id'))
                         break
             queue = [waiting for waiting in queue if waiting.outcome is None]
+            if queue and queue[0] is part and unknown.timed_out:
+                # A request that timed out may still be processed after this read: sending it again could
+                # make a duplicate, so stop here and let a rerun decide from the history.
+                raise EndpointFailure('%s; the SMS history does not hold part %d/%d (yet), and emnify may still be processing it, so it '
+                                      'is not sent again: run the task again later, it sends only what the history does not hold'
+                                      % (unknown, part.seq, part.total))
             if queue and queue[0] is part:
                 self.warnings.append('endpoint %s: %s; the SMS history does not hold part %d/%d, so it is sent again'
                                      % (endpoint_id, unknown, part.seq, part.total))

@@ -17,8 +17,10 @@ description:
     3GPP TS 23.038/23.040; the encoding (GSM 7-bit or UCS-2) is chosen for the whole message.
   - The concatenation reference is derived from the endpoint, the sender and the text, so a rerun recognises the parts
     it sent before and resumes an interrupted message where it stopped.
-  - When the outcome of a send is unknown (a timeout, a lost connection or a 5xx answer after the request went out), the
-    module reads the history again and sends the part again only if it is not there.
+  - When the outcome of a send is unknown (a lost connection or a 5xx answer after the request went out), the module reads
+    the history again and sends the part again only if it is not there. After a timeout emnify may still be processing
+    the request, so a part the history does not show yet is not sent again; that endpoint fails, and a later rerun sends
+    only what the history does not hold.
   - With O(state=absent) it cancels the parts of the message that are not delivered yet.
 author:
   - emnify.iot maintainers (@emnify)
@@ -470,6 +472,7 @@ def main():
         ),
         mutually_exclusive=[('expiry_date', 'validity')],
         pool_size=16,
+        hidden_values=lambda params: [params['payload']] if params.get('hide_payload') else [],
     )
     module.run(run)
 
