@@ -52,9 +52,11 @@ class SmsTask:
     """One emnify_sms task over many endpoints. ``client`` is an EmnifyClient."""
 
     def __init__(self, client, spec, check_mode=False, force=False, hide_payload=False, concurrency=4,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, specs=None):
         self.client = client
         self.spec = spec
+        # Per-endpoint messages (endpoint id -> MessageSpec); endpoints not in it get ``spec``.
+        self.specs = specs or {}
         self.check_mode = check_mode
         self.force = force
         self.hide_payload = hide_payload
@@ -64,6 +66,9 @@ class SmsTask:
         self.warnings = []
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def spec_for(self, endpoint_id):
+        return self.specs.get(endpoint_id, self.spec)
 
     def _history(self, endpoint_id):
         return [normalize_sms(item) for item in self.client.list_sms(endpoint_id)]
@@ -85,8 +90,9 @@ class SmsTask:
         return entry
 
     def _message_result(self, endpoint_id, plan, action, error=None):
-        result = dict(endpoint_id=endpoint_id, action=action, encoding=self.spec.encoding, dcs=self.spec.dcs,
-                      reference=plan.reference if plan else None, reference_bits=self.spec.ref_bits,
+        spec = self.spec_for(endpoint_id)
+        result = dict(endpoint_id=endpoint_id, action=action, encoding=spec.encoding, dcs=spec.dcs,
+                      reference=plan.reference if plan else None, reference_bits=spec.ref_bits,
                       changed=action in ('sent', 'resumed', 'partially_sent', 'would_send', 'would_resume', 'canceled', 'would_cancel'),
                       parts=[self._part_result(part) for part in plan.parts] if plan else [])
         if error is not None:
@@ -110,20 +116,21 @@ class SmsTask:
         plan = None
         try:
             history = self._history(endpoint_id)
-            plan = plan_for_endpoint(self.spec, endpoint_id, history, force=self.force)
+            spec = self.spec_for(endpoint_id)
+            plan = plan_for_endpoint(spec, endpoint_id, history, force=self.force)
             missing = plan.missing
             if not missing:
                 return self._message_result(endpoint_id, plan, 'already_sent')
             resumed = bool(plan.present)
             if self.check_mode:
                 return self._message_result(endpoint_id, plan, 'would_resume' if resumed else 'would_send')
-            self._send(endpoint_id, missing, history)
+            self._send(endpoint_id, spec, missing, history)
             return self._message_result(endpoint_id, plan, 'resumed' if resumed else 'sent')
         except (EmnifyError, EndpointFailure) as exc:
             sent = plan is not None and any(part.outcome for part in plan.parts)
             return self._message_result(endpoint_id, plan, 'partially_sent' if sent else 'failed', error=str(exc))
 
-    def _send(self, endpoint_id, missing, history):
+    def _send(self, endpoint_id, spec, missing, history):
         known = set(item.get('id') for item in history)
         queue = list(missing)
         rounds = 0
@@ -131,7 +138,7 @@ class SmsTask:
             part = queue[0]
             unknown = None
             try:
-                part.sms_id = self.client.send_sms(endpoint_id, part.body(self.spec))
+                part.sms_id = self.client.send_sms(endpoint_id, part.body(spec))
                 part.outcome = 'sent'
                 part.status = None
                 if part.sms_id is not None:
@@ -150,7 +157,7 @@ class SmsTask:
             fresh = [item for item in self._history(endpoint_id) if item.get('id') not in known]
             for item in reversed(fresh):
                 for waiting in queue:
-                    if waiting.outcome is None and counts_as_copy(item, self.spec) and same_part(item, waiting):
+                    if waiting.outcome is None and counts_as_copy(item, spec) and same_part(item, waiting):
                         waiting.sms_id = item.get('id')
                         waiting.status = status_id(item)
                         waiting.outcome = 'reconciled'
@@ -174,9 +181,10 @@ class SmsTask:
 
     def _absent_one(self, endpoint_id):
         canceled = []
+        spec = self.spec_for(endpoint_id)
         try:
             history = self._history(endpoint_id)
-            found = matching_history(self.spec, endpoint_id, history)
+            found = matching_history(spec, endpoint_id, history)
             parts = []
             for part, item in found:
                 entry = dict(seq=part.seq, total=part.total, udh=part.udh, dcs=part.dcs, sms_id=item.get('id'),
@@ -194,11 +202,11 @@ class SmsTask:
                 action = 'would_cancel' if self.check_mode else 'canceled'
             else:
                 action = 'nothing_to_cancel'
-            return dict(endpoint_id=endpoint_id, action=action, changed=bool(canceled), encoding=self.spec.encoding,
-                        dcs=self.spec.dcs, reference=None, reference_bits=self.spec.ref_bits, parts=parts, failed=False)
+            return dict(endpoint_id=endpoint_id, action=action, changed=bool(canceled), encoding=spec.encoding,
+                        dcs=spec.dcs, reference=None, reference_bits=spec.ref_bits, parts=parts, failed=False)
         except (EmnifyError, EndpointFailure) as exc:
-            return dict(endpoint_id=endpoint_id, action='failed', changed=bool(canceled), encoding=self.spec.encoding,
-                        dcs=self.spec.dcs, reference=None, reference_bits=self.spec.ref_bits, parts=canceled, failed=True, msg=str(exc))
+            return dict(endpoint_id=endpoint_id, action='failed', changed=bool(canceled), encoding=spec.encoding,
+                        dcs=spec.dcs, reference=None, reference_bits=spec.ref_bits, parts=canceled, failed=True, msg=str(exc))
 
     def _cancel(self, endpoint_id, item):
         try:

@@ -29,16 +29,34 @@ options:
     description:
       - The endpoint id, or a list of endpoint ids to send the same message to in one task.
       - Use M(emnify.iot.emnify_endpoint_info) to find ids by name, ICCID, IMSI or tag.
+      - Give either O(endpoint_id) and O(payload), or O(messages).
     type: list
     elements: int
-    required: true
     aliases: [endpoint_ids]
   payload:
     description:
       - The whole text of the message, any length up to O(max_parts) parts. It is NFC-normalised first.
       - With O(state=absent), the text of the message to cancel.
+      - Required with O(endpoint_id).
     type: str
-    required: true
+  messages:
+    description:
+      - A different text per endpoint, handled in one task like a list in O(endpoint_id) (one history read per endpoint,
+        bounded concurrency). Use it when each device gets its own rendered command.
+      - Every other option (sender, encoding, validity, O(max_parts), ...) applies to every message.
+      - Each endpoint may appear once. All texts are checked before anything is sent; one invalid text fails the task.
+    type: list
+    elements: dict
+    version_added: 0.1.0
+    suboptions:
+      endpoint_id:
+        description: The endpoint.
+        type: int
+        required: true
+      payload:
+        description: The whole text for this endpoint.
+        type: str
+        required: true
   state:
     description:
       - V(present) makes sure every endpoint has been sent the message (and is not failed, expired or canceled).
@@ -194,6 +212,15 @@ EXAMPLES = r'''
     payload: "{{ lookup('ansible.builtin.template', 'tracker-config.txt.j2') }}"
     reference_bits: 16
     max_parts: 4
+  delegate_to: localhost
+
+- name: Each tracker gets its own server address, in one task
+  emnify.iot.emnify_sms:
+    messages:
+      - endpoint_id: 11380001
+        payload: "SERVER,tracker-1.example.net,5683"
+      - endpoint_id: 11380002
+        payload: "SERVER,tracker-2.example.net,5683"
   delegate_to: localhost
 
 - name: UCS-2 text, valid for two hours
@@ -387,16 +414,51 @@ def _diff(messages, hide):
     return dict(before=before, after=after)
 
 
-def run(module):
-    params = module.params
-    endpoint_ids = []
+def _targets(params):
+    """The (endpoint id, text) pairs of the task, from O(endpoint_id) + O(payload) or from O(messages)."""
+    if params['messages'] is not None:
+        if not params['messages']:
+            raise ModuleInputError('messages: give at least one message')
+        targets = []
+        for index, message in enumerate(params['messages']):
+            if message['endpoint_id'] <= 0:
+                raise ModuleInputError('messages[%d].endpoint_id: endpoint ids are positive integers, got %s' % (index, message['endpoint_id']))
+            if any(message['endpoint_id'] == seen for seen, _text in targets):
+                raise ModuleInputError('messages[%d].endpoint_id: endpoint %s appears more than once; give each endpoint one message'
+                                       % (index, message['endpoint_id']))
+            targets.append((message['endpoint_id'], message['payload']))
+        return targets
+    targets = []
     for value in params['endpoint_id']:
         if value <= 0:
             raise ModuleInputError('endpoint_id: endpoint ids are positive integers, got %s' % value)
-        if value not in endpoint_ids:
-            endpoint_ids.append(value)
-    if not endpoint_ids:
+        if value not in [seen for seen, _text in targets]:
+            targets.append((value, params['payload']))
+    if not targets:
         raise ModuleInputError('endpoint_id: give at least one endpoint id')
+    return targets
+
+
+def _specs(params, targets):
+    """One MessageSpec per distinct text, checked before any request; returns {endpoint id: spec}."""
+    by_text = {}
+    specs = {}
+    for index, (endpoint_id, text) in enumerate(targets):
+        if text not in by_text:
+            try:
+                by_text[text] = build_message(dict(params, payload=text))
+            except PlanError as exc:
+                if params['messages'] is None:
+                    raise ModuleInputError(str(exc))
+                raise ModuleInputError('messages[%d] (endpoint %s): %s' % (index, endpoint_id, exc))
+        specs[endpoint_id] = by_text[text]
+    return specs
+
+
+def run(module):
+    params = module.params
+    targets = _targets(params)
+    endpoint_ids = [endpoint_id for endpoint_id, _text in targets]
     if params['dcs'] is not None and not 0 <= params['dcs'] <= 255:
         raise ModuleInputError('dcs: must be between 0 and 255, got %s' % params['dcs'])
     if not 1 <= params['concurrency'] <= 64:
@@ -407,14 +469,10 @@ def run(module):
         raise ModuleInputError('poll_interval: must be a positive number of seconds, got %s' % params['poll_interval'])
     if params['state'] == 'absent' and params['wait'] != 'none':
         raise ModuleInputError('wait: only with state=present')
-    try:
-        spec = build_message(params)
-    except PlanError as exc:
-        raise ModuleInputError(str(exc))
-    if params['hide_payload']:
-        module.ansible.no_log_values.add(params['payload'])
+    specs = _specs(params, targets)
+    spec = specs[endpoint_ids[0]]
     task = SmsTask(module.client, spec, check_mode=module.check_mode, force=params['force'],
-                   hide_payload=params['hide_payload'], concurrency=params['concurrency'])
+                   hide_payload=params['hide_payload'], concurrency=params['concurrency'], specs=specs)
     if params['state'] == 'present':
         messages = task.present(endpoint_ids)
         if params['wait'] == 'delivered' and not module.check_mode:
@@ -446,11 +504,23 @@ def run(module):
     return result
 
 
+def _hidden(params):
+    """The texts to mask in every output when O(hide_payload=true)."""
+    if not params.get('hide_payload'):
+        return []
+    texts = [params.get('payload')] + [message.get('payload') for message in params.get('messages') or [] if isinstance(message, dict)]
+    return [text for text in texts if text]
+
+
 def main():
     module = EmnifyModule(
         argument_spec=dict(
-            endpoint_id=dict(type='list', elements='int', required=True, aliases=['endpoint_ids']),
-            payload=dict(type='str', required=True),
+            endpoint_id=dict(type='list', elements='int', aliases=['endpoint_ids']),
+            payload=dict(type='str'),
+            messages=dict(type='list', elements='dict', options=dict(
+                endpoint_id=dict(type='int', required=True),
+                payload=dict(type='str', required=True),
+            )),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             source_address=dict(type='str'),
             source_address_type=dict(type='raw'),
@@ -470,9 +540,11 @@ def main():
             concurrency=dict(type='int', default=4),
             hide_payload=dict(type='bool', default=False),
         ),
-        mutually_exclusive=[('expiry_date', 'validity')],
+        mutually_exclusive=[('expiry_date', 'validity'), ('messages', 'endpoint_id'), ('messages', 'payload')],
+        required_one_of=[('endpoint_id', 'messages')],
+        required_together=[('endpoint_id', 'payload')],
         pool_size=16,
-        hidden_values=lambda params: [params['payload']] if params.get('hide_payload') else [],
+        hidden_values=_hidden,
     )
     module.run(run)
 

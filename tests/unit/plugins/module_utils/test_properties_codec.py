@@ -178,7 +178,7 @@ def test_planned_bodies_fit_and_their_history_is_the_whole_message(text, encodin
     try:
         spec = build_message(params)
     except PlanError as error:
-        assert str(error).split(':')[0] in ('payload', 'max_parts')
+        assert str(error).split(':', maxsplit=1)[0] in ('payload', 'max_parts')
         return
     plan = plan_for_endpoint(spec, endpoint_id, [])
     assert len(plan.missing) == len(plan.parts) <= 255
@@ -212,6 +212,6 @@ def test_a_gsm_dcs_with_text_outside_gsm7_names_dcs(dcs, text):
     except PlanError as error:
         assert any(char not in GSM7_BASIC and char not in GSM7_EXTENSION for char in text)
         assert str(error).startswith('dcs: ')
-        assert 'encoding=' not in str(error).split(';')[0]
+        assert 'encoding=' not in str(error).split(';', maxsplit=1)[0]
     else:
         assert all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
