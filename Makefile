@@ -32,7 +32,7 @@ export PYTHON := $(HOST_PYTHON)
 .NOTPARALLEL:
 
 .PHONY: help test venvs layout sanity units simulator-tests integration lint docs-lint \
-	changelog-lint build smoke demo action-group clean \
+	changelog-lint build smoke demo bench action-group clean \
 	$(addprefix sanity-,$(CORES)) $(addprefix units-,$(CORES)) $(addprefix integration-,$(CORES))
 
 help: ## List the targets
@@ -107,6 +107,9 @@ demo: venvs layout ## Run playbooks/demo.yml against a simulator (extra ansible-
 	@if [ ! -f $(ROOT)/playbooks/demo.yml ]; then echo "playbooks/demo.yml does not exist yet" >&2; exit 1; fi
 	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_PYTHON_INTERPRETER=$(TOOLS)/python \
 		$(ROOT)/hack/with-simulator.sh demo $(TOOLS)/ansible-playbook playbooks/demo.yml $(DEMO_ARGS)
+
+bench: ## Benchmark the role against a uri loop and a Python loop (options: BENCH_ARGS=--quick, --sizes 100,1000)
+	$(HOST_PYTHON) $(ROOT)/hack/bench.py $(BENCH_ARGS)
 
 action-group: ## Rewrite the emnify action group in meta/runtime.yml from plugins/modules
 	@$(HOST_PYTHON) $(ROOT)/hack/update_action_group.py

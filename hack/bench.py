@@ -1,0 +1,559 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: the collection, an ansible.builtin.uri loop and a plain Python loop, side by side.
+
+  python3 hack/bench.py [--sizes 100,1000,5000] [--quick] [--out docs/benchmark] [--scale 0.1]
+
+Creates build/bench-venv (hack/requirements/bench.txt) and a copy of the collection under
+build/bench-collections, then runs itself again inside that venv. Per fleet size it starts the
+emnify API simulator (50 ms latency, emnify's documented rate limits, windows scaled by --scale
+for fleets of more than 100 devices); per case it resets the simulator, makes the first run and
+the rerun, and reads the simulator's request counters. It prints a table and writes the report
+page OUT.md with the plot OUT.png; raw results and logs stay in build/bench-state/run-*.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, 'hack', 'bench')
+VENV = os.path.join(ROOT, 'build', 'bench-venv')
+COLLECTIONS = os.path.join(ROOT, 'build', 'bench-collections')
+STATE = os.path.join(ROOT, 'build', 'bench-state')
+
+# emnify: 2,000 requests per IP in any rolling 300 s.
+LIMIT, WINDOW = 2000, 300.0
+LATENCY_MS = 50
+CONCURRENCY = 8
+ONE_PART = 'APN,iot.example.net'
+TWO_PART = ('CFG,APN=iot.example.net,USER=fleet,PASS=s3cr3t,SERVER=tcp://telemetry.example.net:5055,INTERVAL=300,'
+            'HEARTBEAT=3600,GPS=ON,ODO=ON,LED=OFF,TZ=UTC,APNAUTH=PAP,RETRY=3,SLEEP=DEEP,WAKE=MOTION,REPORT=JSON,FW=AUTO,'
+            'NTP=pool.ntp.org,LOG=WARN,ID=FLEET-A')
+COMMANDS = {1: ONE_PART, 2: TWO_PART}
+TOOLS = ('role', 'collection', 'uri', 'python')
+OURS = ('role', 'collection')
+LABELS = {'role': 'emnify.iot role', 'collection': 'emnify.iot modules', 'uri': 'ansible.builtin.uri loop', 'python': 'Python requests loop'}
+
+
+def parts_by_hand(parts):
+    """The API bodies a user writes by hand: one part, or two with a concatenation UDH (reference 0xA7)."""
+    text = COMMANDS[parts]
+    if parts == 1:
+        return [{'payload': text, 'dcs': 0}]
+    return [{'payload': text[:153], 'udh': '050003A70201', 'dcs': 0},
+            {'payload': text[153:], 'udh': '050003A70202', 'dcs': 0}]
+
+
+def ready_indexes(count):
+    """Fleet indexes of the simulator whose endpoints can receive SMS (see docs/simulator.md, "The fleet")."""
+    found, index = [], 0
+    while len(found) < count:
+        index += 1
+        if index % 25 not in (11, 12, 13, 14):
+            found.append(index)
+    return found
+
+
+def plan(sizes, quick, tools):
+    """(size, tool, parts, rerun) cases. The loops have no history read: their rerun repeats the first run."""
+    cases = []
+    for size in sizes:
+        for parts in (1, 2):
+            for tool in OURS:
+                if tool in tools:
+                    cases.append((size, tool, parts, True))
+            if 'uri' in tools and size <= 100:
+                cases.append((size, 'uri', parts, parts == 1 and not quick))
+            if 'python' in tools and (size <= 1000 or parts == 1):
+                cases.append((size, 'python', parts, size <= 100))
+    return cases
+
+
+# -- bootstrap -----------------------------------------------------------------------------------------
+
+
+def bootstrap():
+    subprocess.run([os.path.join(ROOT, 'hack', 'bootstrap-venv.sh'), 'bench', os.path.join(ROOT, 'hack', 'requirements', 'bench.txt')],
+                   check=True)
+    subprocess.run([sys.executable, os.path.join(ROOT, 'hack', 'sync_collection.py'),
+                    os.path.join(COLLECTIONS, 'ansible_collections', 'emnify', 'iot')], check=True, stdout=subprocess.DEVNULL)
+
+
+# -- simulator -----------------------------------------------------------------------------------------
+
+
+class Simulator:
+    def __init__(self, endpoints, scale, lifetime):
+        self.state = os.path.join(STATE, 'sim')
+        command = [sys.executable, os.path.join(ROOT, 'hack', 'simulator.py'), 'start', self.state, '--endpoints', str(endpoints),
+                   '--lifetime', str(int(lifetime)), '--', '--latency-ms', str(LATENCY_MS), '--rate-limit-scale', repr(scale), '--quiet']
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.state, 'url'), encoding='utf-8') as handle:
+            self.url = handle.read().strip()
+        with open(os.path.join(self.state, 'token'), encoding='utf-8') as handle:
+            self.token = handle.read().strip()
+
+    def admin(self, method, path):
+        request = urllib.request.Request(self.url + '/_simulator/' + path, method=method, data=b'' if method == 'POST' else None)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read().decode() or 'null')
+
+    def stop(self):
+        subprocess.run([sys.executable, os.path.join(ROOT, 'hack', 'simulator.py'), 'stop', self.state], check=False, stdout=subprocess.DEVNULL)
+
+
+# -- one measured run ------------------------------------------------------------------------------------
+
+
+def measure(command, env, log):
+    """Run ``command``; return (seconds, peak RSS of its process tree in MiB, exit code)."""
+    import psutil  # pylint: disable=import-outside-toplevel
+    start = time.monotonic()
+    with open(log, 'ab') as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=BENCH)  # pylint: disable=consider-using-with
+        root = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            total = 0
+            try:
+                for proc in [root] + root.children(recursive=True):
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            peak = max(peak, total)
+            time.sleep(0.05)
+    return time.monotonic() - start, peak / 2.0 ** 20, process.returncode
+
+
+def run_case(sim, size, tool, parts, rerun, scale, work):
+    ids = [11380000 + index for index in ready_indexes(size)]
+    config = {'bench_endpoint_ids': ids, 'bench_devices': [{'id': endpoint_id} for endpoint_id in ids], 'bench_payload': COMMANDS[parts],
+              'bench_parts': parts_by_hand(parts), 'bench_concurrency': CONCURRENCY, 'bench_report_dir': os.path.join(work, 'report')}
+    vars_file = os.path.join(work, 'vars-%d-%d.json' % (size, parts))
+    with open(vars_file, 'w', encoding='utf-8') as handle:
+        json.dump(config, handle)
+    env = dict(os.environ, EMNIFY_API_URL=sim.url, EMNIFY_APPLICATION_TOKEN=sim.token, ANSIBLE_NOCOLOR='1',
+               ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, EMNIFY_RATE_LIMIT_REQUESTS=str(LIMIT), EMNIFY_RATE_LIMIT_WINDOW=repr(WINDOW * scale),
+               EMNIFY_TOKEN_CACHE_DIR=os.path.join(work, 'token-cache-%d-%s-%d' % (size, tool, parts)),
+               ANSIBLE_LOCAL_TEMP=os.path.join(work, 'ansible-tmp'), PATH=os.path.join(VENV, 'bin') + os.pathsep + os.environ.get('PATH', ''))
+    if tool == 'python':
+        command = [os.path.join(VENV, 'bin', 'python'), os.path.join(BENCH, 'python_loop.py'), vars_file]
+    else:
+        command = [os.path.join(VENV, 'bin', 'ansible-playbook'), os.path.join(BENCH, tool + '.yml'), '-e', '@' + vars_file]
+    log = os.path.join(work, 'log-%d-%s-%d.txt' % (size, tool, parts))
+    sim.admin('POST', 'reset')
+    rows = []
+    for phase in ('first run', 'rerun') if rerun else ('first run',):
+        if phase == 'rerun':
+            # A rerun "later": let the first run's requests leave emnify's rolling window when together they would not fit.
+            if rows[0]['requests'] + size + 3 > LIMIT:
+                time.sleep(WINDOW * scale + 1)
+            sim.admin('POST', 'stats/reset')
+        seconds, memory, code = measure(command, env, log)
+        stats = sim.admin('GET', 'stats')
+        routes = stats.get('by_route', {})
+        requests = stats['requests']
+        sent = routes.get('POST /api/v1/endpoint/{id}/sms', 0)
+        rows.append({
+            'size': size, 'tool': tool, 'parts': parts, 'phase': phase, 'exit': code, 'seconds': round(seconds, 2),
+            'memory_mib': round(memory, 1), 'requests': requests, 'sends': stats['sms_posted'], 'post_requests': sent,
+            'history_reads': routes.get('GET /api/v1/endpoint/{id}/sms', 0), 'lookups': routes.get('GET /api/v1/endpoint', 0),
+            'authentications': stats['authentications'], 'status_429': stats['status_429'],
+            'requests_per_part': round(requests / stats['sms_posted'], 3) if stats['sms_posted'] else None,
+            'floor_real': round(requests * WINDOW / LIMIT, 1), 'floor_scaled': round(requests * WINDOW * scale / LIMIT, 2),
+            'scale': scale,
+        })
+        row = rows[-1]
+        print('%5d %-10s %d part(s) %-9s %7.1f s %6.0f MiB %6d req (%d sends, %d reads, %d lookups, %d auth, %d x 429) exit %d' % (
+            size, tool, parts, phase, row['seconds'], row['memory_mib'], requests, row['sends'], row['history_reads'],
+            row['lookups'], row['authentications'], row['status_429'], code), flush=True)
+    return rows
+
+
+# -- report --------------------------------------------------------------------------------------------
+
+
+def table(rows):
+    head = ('| devices | tool | parts | run | wall s | scaled floor s | wall / floor | real-time floor s | requests | sends | reads | '
+            'lookups | auth | 429 | req / part | peak MiB |')
+    lines = [head, '|' + '---|' * 16]
+    for row in rows:
+        ratio = row['seconds'] / row['floor_scaled'] if row['floor_scaled'] else 0
+        lines.append('| %d | %s | %d | %s | %.1f | %.1f | %.2f | %.0f | %d | %d | %d | %d | %d | %d | %s | %.0f |' % (
+            row['size'], LABELS[row['tool']], row['parts'], row['phase'], row['seconds'], row['floor_scaled'], ratio, row['floor_real'],
+            row['requests'], row['sends'], row['history_reads'], row['lookups'], row['authentications'], row['status_429'],
+            '%.2f' % row['requests_per_part'] if row['requests_per_part'] else '-', row['memory_mib']))
+    return '\n'.join(lines)
+
+
+def find(rows, size, tool, parts, phase='first run'):
+    for row in rows:
+        if (row['size'], row['tool'], row['parts'], row['phase']) == (size, tool, parts, phase):
+            return row
+    return None
+
+
+def targets(rows):
+    """(target, met, detail) for each target of the issue that this run measured."""
+    out = []
+    for row in rows:
+        if row['tool'] not in OURS:
+            continue
+        what = '%s, %d devices, %d part(s), %s' % (row['tool'], row['size'], row['parts'], row['phase'])
+        devices, parts = row['size'], row['size'] * row['parts']
+        if row['phase'] == 'first run':
+            budget = parts + devices + 3
+            out.append(('requests <= parts + devices + 3 (%s)' % what, row['requests'] <= budget and row['exit'] == 0,
+                        '%d requests, budget %d' % (row['requests'], budget)))
+        else:
+            out.append(('rerun: requests <= devices + 3, zero sends (%s)' % what,
+                        row['requests'] <= devices + 3 and row['sends'] == 0 and row['exit'] == 0,
+                        '%d requests, %d sends, budget %d' % (row['requests'], row['sends'], devices + 3)))
+        if row['size'] >= 1000:
+            ratio = row['seconds'] / row['floor_scaled']
+            out.append(('wall <= 1.2 x scaled floor (%s)' % what, ratio <= 1.2, '%.1f s / %.1f s = %.2f' % (row['seconds'], row['floor_scaled'], ratio)))
+            out.append(('zero 429 (%s)' % what, row['status_429'] == 0, '%d x 429' % row['status_429']))
+    uri, loop = find(rows, 100, 'uri', 2), find(rows, 100, 'python', 2)
+    for tool in OURS:
+        mine = find(rows, 100, tool, 2)
+        if mine and uri:
+            out.append(('100 x 2 parts: %s >= 10x faster than the uri loop' % tool, uri['seconds'] >= 10 * mine['seconds'],
+                        '%.1f s vs %.1f s (%.1fx)' % (mine['seconds'], uri['seconds'], uri['seconds'] / mine['seconds'])))
+        if mine and loop:
+            out.append(('100 x 2 parts: %s faster than the Python loop' % tool, loop['seconds'] > mine['seconds'],
+                        '%.1f s vs %.1f s' % (mine['seconds'], loop['seconds'])))
+        sizes = sorted(set(row['size'] for row in rows if row['tool'] == tool))
+        if len(sizes) > 1:
+            peaks = dict((size, max(r['memory_mib'] for r in rows if r['size'] == size and r['tool'] == tool)) for size in sizes)
+            small, large = sizes[0], sizes[-1]
+            growth = peaks[large] / peaks[small]
+            out.append(('%s memory sub-linear in fleet size' % tool, growth < float(large) / small,
+                        ', '.join('%d: %.0f MiB' % (size, peaks[size]) for size in sizes) + ' (x%.2f for x%d devices)' % (growth, large // small)))
+    return out
+
+
+def plot(rows, path):
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    colours = {'role': 'tab:purple', 'collection': 'tab:green', 'uri': 'tab:red', 'python': 'tab:blue'}
+    for tool in TOOLS:
+        for parts, style in ((1, 'o-'), (2, 's--')):
+            points = sorted((r['size'], r['seconds']) for r in rows if r['tool'] == tool and r['parts'] == parts and r['phase'] == 'first run')
+            if points:
+                left.plot([p[0] for p in points], [p[1] for p in points], style, color=colours[tool], label='%s, %d part(s)' % (LABELS[tool], parts))
+    for parts, style in ((1, ':'), (2, '-.')):
+        points = sorted(dict((r['size'], r['floor_scaled']) for r in rows if r['tool'] in OURS and r['parts'] == parts and r['phase'] == 'first run').items())
+        left.plot([p[0] for p in points], [p[1] for p in points], style, color='grey', label='rate-limit floor (scaled), %d part(s)' % parts)
+    left.set_xscale('log')
+    left.set_yscale('log')
+    left.set_xlabel('devices')
+    left.set_ylabel('wall time, first run (s)')
+    left.set_title('Wall time (50 ms latency; windows scaled above 100 devices)')
+    left.legend(fontsize=7)
+    labels, values, colors = [], [], []
+    smallest = min(row['size'] for row in rows)
+    for row in rows:
+        if row['size'] == smallest:
+            labels.append('%s\n%dp %s' % (row['tool'], row['parts'], 'rerun' if row['phase'] == 'rerun' else 'first'))
+            values.append(row['requests'] / float(row['size']))
+            colors.append(colours[row['tool']])
+    right.bar(range(len(values)), values, color=colors)
+    right.set_xticks(range(len(values)))
+    right.set_xticklabels(labels, fontsize=7, rotation=60)
+    right.set_ylabel('requests per device')
+    right.set_title('Requests per device, %d devices (a rerun of the loops sends again)' % smallest)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def machine():
+    """A one-line description of the machine the run was made on."""
+    model = 'unknown CPU'
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as handle:
+            for line in handle:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = ''
+    try:
+        with open('/proc/meminfo', encoding='utf-8') as handle:
+            memory = ', %.0f GiB RAM' % (int(handle.readline().split()[1]) / 2.0 ** 20)
+    except (OSError, ValueError, IndexError):
+        pass
+    return '%d CPUs (%s)%s, Linux %s' % (os.cpu_count() or 0, model, memory, os.uname().release)
+
+
+METHOD = """\
+## Method
+
+One run of `make bench` (`python3 hack/bench.py`) does, per fleet size:
+
+- starts the emnify API simulator (`tests/simulator/emnify_sim.py`) on 127.0.0.1 with `--latency-ms {latency}` (every API
+  answer takes at least 50 ms) and emnify's documented rate limits: 2,000 requests per rolling 300 s, 100
+  authentications per 300 s, 10 endpoint-list calls per second. At 100 devices the limits are the real ones
+  (`--rate-limit-scale 1`). Above 100 devices every window is scaled by `--rate-limit-scale {scale}` (2,000 requests
+  per {window:.0f} s) so that the run takes minutes instead of hours, and the collection's pacing is set to match
+  (`rate_limit_window: {window:.0f}`, through `EMNIFY_RATE_LIMIT_WINDOW`);
+- gives every case the same devices (the first N endpoints of the simulated fleet that can receive SMS) and the same
+  commands: a one-part command (`{one}`) and a two-part command of {two} GSM characters;
+- resets the simulator before each case (`POST /_simulator/reset`), runs the first run, resets the request counters
+  (`POST /_simulator/stats/reset`), runs the rerun, and reads the simulator's counters after each run
+  (`GET /_simulator/stats`). Requests are counted by the simulator, outside the code under test. When the first run and
+  the rerun would not fit in one window together, the rerun starts one (scaled) window later, as a rerun "later" would;
+- measures wall time from the start to the end of the process, and peak memory as the largest sum of the resident set
+  sizes of the process and all its children (the `ansible-playbook` controller, its workers and the module processes),
+  sampled every 50 ms with psutil.
+
+The ways of doing the work:
+
+1. **emnify.iot role** (`hack/bench/role.yml`): the `emnify.iot.sms_provisioning` role with the device list (by
+   endpoint id) and one command with `wait: none`. The role looks up all devices with one `emnify_endpoint_info` call,
+   plans the message in check mode (one history read per distinct message), sends with one `emnify_sms` task per
+   distinct message, and writes its JSON, JUnit and Markdown reports. **emnify.iot modules**
+   (`hack/bench/collection.yml`): the same work with the two modules alone, `emnify.iot.emnify_endpoint_info` for the
+   whole list, then one `emnify.iot.emnify_sms` task for every device that can receive SMS. Both use
+   `concurrency: {concurrency}` (the default is 4; the benchmark uses {concurrency} so that, with the windows scaled
+   down, the rate limit and not the 50 ms latency is the bottleneck, as it is at the real limits). `emnify_sms` reads
+   each device's SMS history once and sends only the parts that are missing, so the rerun sends nothing. The token
+   cache is on (the default), in a directory of its own per case.
+2. **ansible.builtin.uri loop** (`hack/bench/uri.yml`): authenticates once, then one `ansible.builtin.uri` POST per
+   device and per part in a loop, with the parts and the UDH of the two-part command written by hand, 429 answers
+   retried with `until`/`retries`/`delay`. No history read, so the rerun sends everything again.
+3. **Python requests loop** (`hack/bench/python_loop.py`): authenticates once and POSTs each part in a sequential loop
+   with one `requests.Session`, as a script with the official SDK does; 429 answers are retried after one second. No
+   history read either.
+
+The `ansible.builtin.uri` loop costs about half a second per loop item on this machine (a module process per item),
+so it runs at 100 devices only: 1,000 devices would take about 8 minutes per one-part command and 16 per two-part
+command. Its rerun and the Python loop's rerun repeat the first run (same requests, everything sent again); they are
+measured at 100 devices and not repeated at larger sizes. At 5,000 devices the Python loop runs the one-part command
+only (10,001 sequential requests for the two-part command would take another 9 minutes).
+"""
+
+MEANING = """\
+## What the numbers mean
+
+- **wall s**: seconds from the start to the end of the process, including Ansible's start-up.
+- **scaled floor s**: the time emnify's request budget needs at a sustained rate for the requests the run made:
+  `requests / (2000 / window)` with the window of this run (300 s at 100 devices, {window:.0f} s above). **wall / floor**
+  divides by it. Because the limit is a rolling window and not a rate, a client may send 2,000 requests at once and
+  then wait, so a run can finish below this floor (ratio under 1), most visibly below 2,000 requests.
+- **real-time floor s**: the same floor with emnify's real 300 s window. It is what the same requests cost against the
+  real service, whatever the tool: at the real limits a 5,000-device one-part rollout cannot take less than about 25
+  minutes, and the sequential loops, which send up to 18 requests per second, would run into 429 answers after 2,000
+  requests unless they slow down. The scaled runs do not show those 429s for the loops because a scaled window
+  (2,000 per {window:.0f} s) allows more than a sequential loop can send.
+- **requests**: every `/api/v1` request the simulator received, including refused ones (429); **sends**: SMS parts
+  stored; **reads**: SMS history reads (`GET /endpoint/{{id}}/sms`); **lookups**: endpoint list pages (`GET /endpoint`,
+  one per 1,000 endpoints of the fleet); **auth**: `POST /authenticate`; **429**: answers refused by the rate limit.
+- **req / part**: requests divided by parts sent. The collection spends one history read per device on top of the
+  sends; that read is what makes the rerun free of sends and a resumed run send only the missing parts.
+- **peak MiB**: peak resident memory of the whole process tree. For Ansible this is dominated by the controller
+  and the forked worker, about 150 MiB, whatever the fleet size.
+"""
+
+
+FINDINGS = """\
+## Where the collection misses a target, and why
+
+**429 answers at 1,000 and 5,000 devices (first run).** The pacing is per module process. `EmnifyClient.__init__` in
+`plugins/module_utils/_client.py` creates a new `Pacer` (`plugins/module_utils/_pacer.py`) for every module run, and
+the pacer's rolling-window log (`WindowLimit._times`) lives in that process's memory. The `emnify_sms` task therefore
+starts with an empty window and does not know that the `emnify_endpoint_info` task just spent one authentication and
+one request per 1,000 endpoints of the fleet. Once a run needs more than 2,000 requests, the `emnify_sms` task sends its
+full 2,000 in the first window, and exactly as many requests as the earlier task made are refused with 429. They are
+retried after the backoff (0.5 to 1 s), nothing fails and nothing is sent twice, but the target of zero 429s is
+missed. The same cause hits a rerun started while the first run's requests are still in emnify's 5-minute window (the
+benchmark waits one window before such reruns; without that wait the rerun would get up to 2,000 refusals), and two
+playbooks or two hosts' tasks running at once from one controller. A few more 429s than the lookup's requests can
+come from a second, smaller cause: the pacer stamps a request when it lets it go, the service when it arrives, so
+with 8 threads a request can reach the service a few milliseconds "early" at the edge of the window.
+
+Proposed change (not made: it needs `_client.py` too, and the pacer's unit tests):
+
+- `_pacer.py`: give `Pacer` an optional `ledger_path`. When set, the `all` and `auth` limits keep their send times
+  in that file instead of only in memory: `acquire()` takes an exclusive `fcntl.flock` on it, reads the times still
+  inside the window, computes the delay as now, appends its own time and releases the lock. The client's clock is
+  already `time.time`, so times from different processes compare. Cost: one lock and a read of at most 2,000 numbers
+  per request, well under a millisecond, against the 150 ms per request the budget allows.
+- `_client.py` (`EmnifyClient.__init__`): pass `ledger_path` next to the token cache, named by a hash of the API URL,
+  when `token_cache` is on (same directory, same modes 0700/0600).
+- `_pacer.py` (`WindowLimit.delay`): count a request as leaving the window a margin later than the window, 0.5 % of
+  it (1.5 s at 300 s), to absorb the difference between send and arrival time; `test_pacer.py` expects exact waits
+  and needs that margin too.
+
+**Requests at 5,000 devices.** The request targets (first run parts + devices + 3, rerun devices + 3) leave room for
+one authentication and two endpoint-list pages. `emnify_endpoint_info` with many ids reads the whole endpoint list,
+one page per 1,000 endpoints of the fleet, so a fleet of more than 2,000 endpoints costs more than that (6 pages
+for the 5,952 endpoints the benchmark needs for 5,000 devices that can receive SMS). This is not waste in the module:
+emnify's endpoint list cannot filter by a list of ids, and one page per 1,000 endpoints is the cheapest way to check
+5,000 devices. A playbook that trusts its ids and calls `emnify_sms` alone needs parts + devices + 1 requests; a
+device that cannot receive SMS then fails in `emnify_sms` with emnify's 409 instead of being left out beforehand.
+
+**The role above 100 devices.** The role makes the same requests as the bare modules plus one history read (its
+check-mode plan of the message on the first device), but it runs about 30 Ansible tasks and renders its device
+tables, plan, results and reports with Jinja on the controller. That costs about 4 s at 100 devices and grows with the
+fleet (compare the role's and the modules' rows at 1,000 devices): this time is not spent waiting for the rate limit,
+so it adds to the floor instead of overlapping with it. The place to look is the role's templates that loop over all
+devices (`resolve.json.j2`, `plan.json.j2`, `sent.json.j2`, `report.json.j2`, `report.md.j2`) and the `set_fact` tasks
+that `combine` the per-device dictionaries in `tasks/apply.yml`; a run with the `ansible.posix.profile_tasks` callback
+shows which one dominates.
+
+**Speed against the loops.** The collection is faster than both loops although it makes one more request per
+device (the history read): the `ansible.builtin.uri` loop pays Ansible's per-item cost (a module process per item,
+about half a second here), the Python loop pays the 50 ms latency once per request, one after the other, while the
+module sends from a pool of threads and is bound only by the rate limit. At the real limits every tool is bound by
+the real-time floor: there, the collection's advantages are that it stays under the limit without 429s (apart from
+the cause above) and that a rerun or a resumed run sends nothing twice. A plain loop stops at its first error (a
+lost answer, a 409 from one device), and running it again sends everything again.
+"""
+
+
+def failures(rows):
+    """Lines that name the runs that ended with an error (their log says why)."""
+    failed = [row for row in rows if row['exit'] != 0]
+    if not failed:
+        return []
+    lines = ['', 'Runs that ended with an error (see their log in `build/bench-state/run-*`); their numbers cover the work done until then:', '']
+    for row in failed:
+        lines.append('- %s, %d devices, %d part(s), %s: exit code %d after %d of %d parts sent, %.1f s.' % (
+            LABELS[row['tool']], row['size'], row['parts'], row['phase'], row['exit'], row['sends'], row['size'] * row['parts'], row['seconds']))
+    return lines
+
+
+def report(result, out):
+    """Print the table and the targets; write OUT.md (the whole page) and OUT.png."""
+    rows = result['rows']
+    scale = result.get('scale', 0.1)
+    window = WINDOW * scale
+    out = os.path.join(ROOT, out) if not os.path.isabs(out) else out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    text = table(rows)
+    checks = targets(rows)
+    lines = ['- **%s** %s: %s' % ('met' if met else 'NOT MET', what, detail) for what, met, detail in checks]
+    plot(rows, out + '.png')
+    sizes = ','.join(str(size) for size in result.get('sizes') or sorted(set(row['size'] for row in rows)))
+    page = [
+        '# Benchmark: the collection, an `ansible.builtin.uri` loop and a Python loop',
+        '',
+        ('Generated by `make bench` (`python3 hack/bench.py --sizes %s`) on %s.' % (sizes, result['started'])) if not result.get('runs') else
+        ('Generated by `hack/bench.py` from %d runs, one after the other on the same machine: %s.' % (len(result['runs']), '; '.join(result['runs']))),
+        '',
+        'Machine: %s; Python %s; load average %.1f before and %.1f after the run (the machine was shared with other '
+        'work, so wall times of the loops carry some noise).' % (
+            result.get('machine', '%s CPUs' % result.get('cpus')), result.get('python'), result['load_before'][0], result['load_after'][0]),
+        '',
+        '![wall time and requests per device](%s.png)' % os.path.basename(out),
+        '',
+        '## Results',
+        '',
+        text,
+        '',
+        '## Targets',
+        '',
+    ] + lines + failures(rows) + [
+        '',
+        METHOD.format(latency=result.get('latency_ms', LATENCY_MS), scale=scale, window=window, one=ONE_PART, two=len(TWO_PART),
+                      concurrency=result.get('concurrency', CONCURRENCY)),
+        MEANING.format(window=window),
+        FINDINGS,
+        '## Reproduce',
+        '',
+        '```console',
+        '$ make bench        # python3 hack/bench.py: role, uri and Python loops at 100, 1,000 and 5,000 devices, about 25 minutes',
+        '$ python3 hack/bench.py --quick --out build/bench-quick   # 20 and 300 devices, a few minutes',
+        '$ python3 hack/bench.py --sizes 100,1000 --tools role,collection   # the role and the bare modules only',
+        '```',
+        '',
+        '`hack/bench.py` creates `build/bench-venv` from `hack/requirements/bench.txt` and a copy of the collection under '
+        '`build/bench-collections`, and keeps the logs and the raw results (`result.json`) of each run in '
+        '`build/bench-state/run-*`. `python3 hack/bench.py --from-json build/bench-state/run-*/result.json` writes this '
+        'page and the plot again from raw results.',
+        '',
+    ]
+    with open(out + '.md', 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(page))
+    print()
+    print(text)
+    print()
+    print('\n'.join(lines))
+    print('\nwrote %s.md and %s.png' % (out, out))
+
+
+# -- main ----------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', default='100,1000,5000', help='fleet sizes, comma-separated (default 100,1000,5000)')
+    parser.add_argument('--quick', action='store_true', help='a short run: 20 and 300 devices, no uri rerun')
+    parser.add_argument('--out', default='docs/benchmark', help='prefix of the report files OUT.md and OUT.png (default docs/benchmark)')
+    parser.add_argument('--scale', type=float, default=0.1, help='rate-limit window scale for fleets above 100 devices (default 0.1)')
+    parser.add_argument('--tools', default='role,uri,python', help='cases to run, comma-separated, from %s (default role,uri,python)' % ','.join(TOOLS))
+    parser.add_argument('--from-json', action='append', help='write the report from the raw results of earlier runs (repeat to merge), without running')
+    parser.add_argument('--in-venv', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.in_venv:
+        bootstrap()
+        python = os.path.join(VENV, 'bin', 'python')
+        return subprocess.call([python, os.path.abspath(__file__), '--in-venv'] + sys.argv[1:])
+    if args.from_json:
+        results = []
+        for path in args.from_json:
+            with open(path, encoding='utf-8') as handle:
+                results.append(json.load(handle))
+        merged = dict(results[0], rows=[row for result in results for row in result['rows']])
+        merged['sizes'] = sorted(set(row['size'] for row in merged['rows']))
+        merged['runs'] = ['%s: %s at %s devices' % (result['started'], ', '.join(sorted(set(row['tool'] for row in result['rows']))),
+                                                    ', '.join(str(size) for size in sorted(set(row['size'] for row in result['rows']))))
+                          for result in results]
+        report(merged, args.out)
+        return 0
+    tools = [tool.strip() for tool in args.tools.split(',') if tool.strip() in TOOLS]
+    sizes = [20, 300] if args.quick else [int(size) for size in args.sizes.split(',') if size.strip()]
+    os.makedirs(STATE, exist_ok=True)
+    work = tempfile.mkdtemp(prefix='run-', dir=STATE)
+    rows = []
+    started = time.strftime('%Y-%m-%d %H:%M:%S')
+    load_before = os.getloadavg()
+    for size in sizes:
+        scale = 1.0 if size <= 100 else args.scale
+        endpoints = ready_indexes(size)[-1]
+        sim = Simulator(endpoints, scale, lifetime=3600)
+        try:
+            for case in plan([size], args.quick, tools):
+                rows.extend(run_case(sim, case[0], case[1], case[2], case[3], scale, work))
+        finally:
+            sim.stop()
+    result = {'started': started, 'load_before': load_before, 'load_after': os.getloadavg(), 'cpus': os.cpu_count(),
+              'python': sys.version.split()[0], 'concurrency': CONCURRENCY, 'latency_ms': LATENCY_MS, 'scale': args.scale,
+              'sizes': sizes, 'machine': machine(), 'rows': rows}
+    with open(os.path.join(work, 'result.json'), 'w', encoding='utf-8') as handle:
+        json.dump(result, handle, indent=1)
+    shutil.rmtree(os.path.join(work, 'ansible-tmp'), ignore_errors=True)
+    print('raw results: %s' % os.path.join(work, 'result.json'))
+    report(result, args.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
