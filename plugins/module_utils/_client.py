@@ -139,8 +139,10 @@ class EmnifyClient:
         self._sleep = sleep
         self._clock = clock
         self._verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep)
         self._cache = TokenCache(token_cache_dir, self.api_url, application_token) if token_cache_dir else None
+        # The request budget is per public IP: share it with the other module runs through the private cache directory.
+        self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep,
+                           ledger_path=self._cache.pace_ledger_path() if self._cache is not None else None)
         self._token = None
         self._token_exp = 0.0
         self._auth_lock = threading.Lock()
@@ -334,20 +336,29 @@ class EmnifyClient:
         return self.request('GET', path, params=params).data
 
     def paginate(self, path, params=None, per_page=1000):
-        """Yield every item of a paged list (``page``/``per_page``, ``X-Total-Pages``), one request per page."""
+        """Yield every item of a paged list (``page``/``per_page``, ``X-Total-Pages``), one request per page.
+
+        A short page is the last one. emnify answers a page past the end with the last page again, so a
+        page that repeats the previous one also ends the walk, whatever ``X-Total-Pages`` claims.
+        """
         page = 1
+        previous = None
         while True:
             query = dict(params or {})
             query.update(page=page, per_page=per_page)
             response = self.request('GET', path, params=query)
             items = _objects(response.data if isinstance(response.data, list) else [], 'GET', path)
+            signature = [item.get('id') for item in items]
+            if page > 1 and signature == previous:
+                return
+            previous = signature
             yield from items
             total = response.headers.get('X-Total-Pages')
             try:
                 total = int(total)
             except (TypeError, ValueError):
                 total = None
-            if not items or (total is not None and page >= total) or (total is None and len(items) < per_page):
+            if not items or len(items) < per_page or (total is not None and page >= total):
                 return
             page += 1
 

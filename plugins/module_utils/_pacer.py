@@ -8,7 +8,9 @@ authentications per 5 minutes, and past 10 endpoint-list calls per second (burst
 endpoint-detail calls per second (burst 25). The pacer makes the client wait *before* a
 request would cross one of those limits, so a bulk run uses the whole budget without
 ever being refused. Rolling windows are modelled exactly (a log of send times); per-second
-limits are token buckets with the documented burst.
+limits are token buckets with the documented burst. With a ledger (see ``_pace_ledger``), the
+rolling windows are also shared with the other module runs of the same user on the controller,
+so consecutive tasks do not each assume a full budget.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -17,6 +19,8 @@ __metaclass__ = type
 import collections
 import threading
 import time
+
+from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger
 
 # Documented limits (see docs/api-limits in the collection docs).
 DEFAULT_REQUESTS = 2000
@@ -79,7 +83,9 @@ class Pacer:
     ``window / 300``, so a simulator whose windows are scaled down can be matched exactly.
     """
 
-    def __init__(self, requests=DEFAULT_REQUESTS, window=DEFAULT_WINDOW, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, requests=DEFAULT_REQUESTS, window=DEFAULT_WINDOW, clock=time.monotonic, sleep=time.sleep, ledger_path=None):
+        """``ledger_path`` (a file in a private directory) shares the rolling windows across processes;
+        ``clock`` must then be wall-clock time (``time.time``), comparable between processes."""
         scale = float(window) / DEFAULT_WINDOW if window else 1.0
         self._clock = clock
         self._sleep = sleep
@@ -92,6 +98,23 @@ class Pacer:
             'endpoint_list': BucketLimit(ENDPOINT_LIST_RATE / scale, ENDPOINT_LIST_BURST),
             'endpoint_get': BucketLimit(ENDPOINT_GET_RATE / scale, ENDPOINT_GET_BURST),
         }
+        self.ledger = None
+        self.ledger_problem = None
+        if self.enabled and ledger_path:
+            try:
+                self.ledger = PaceLedger(ledger_path, {'all': (requests, window), 'auth': (AUTH_REQUESTS, DEFAULT_WINDOW * scale)})
+            except LedgerUnavailable as exc:
+                self.ledger_problem = str(exc)
+
+    def _shared_wait(self, names, now):
+        """Take the shared windows (0 when recorded), or fall back to local pacing if the ledger fails."""
+        if self.ledger is None:
+            return 0.0
+        try:
+            return self.ledger.take(names, now)
+        except LedgerUnavailable as exc:
+            self.ledger, self.ledger_problem = None, str(exc)
+            return 0.0
 
     @staticmethod
     def classify(method, path):
@@ -117,6 +140,8 @@ class Pacer:
             with self._lock:
                 now = self._clock()
                 wait = max(self._limits[name].delay(now) for name in names)
+                if wait <= 0:
+                    wait = self._shared_wait(names, now)
                 if wait <= 0:
                     for name in names:
                         self._limits[name].record(now)

@@ -67,6 +67,15 @@ class TokenCache:
         self.path = os.path.join(directory, 'token-%s.json' % digest)
         self._lock_path = os.path.join(directory, 'token-%s.lock' % digest)
         self._lock_fd = None
+        self._url_digest = hashlib.sha256(api_url.rstrip('/').encode('utf-8')).hexdigest()[:40]
+
+    def pace_ledger_path(self):
+        """The request ledger shared by every module run against this API URL (see ``_pace_ledger``), or None."""
+        try:
+            self._ensure_dir()
+        except OSError:
+            return None
+        return os.path.join(self.directory, 'pace-%s.json' % self._url_digest)
 
     def _ensure_dir(self):
         if not os.path.isdir(self.directory):

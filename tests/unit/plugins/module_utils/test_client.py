@@ -710,6 +710,23 @@ def test_paging_trusts_total_pages_even_on_full_pages():
     assert len(api.requests('GET')) == 2
 
 
+def test_paging_stops_on_a_repeated_page_without_total_pages():
+    # Full pages and no X-Total-Pages: the page past the end repeats the last one and ends the walk.
+    api = FakeApi(route=_paged(6, 3, with_total=False, clamp=True))
+    client, _clock = make_client(api)
+    assert [item['id'] for item in client.iter_endpoints(per_page=3)] == [1, 2, 3, 4, 5, 6]
+    assert len(api.requests('GET')) == 3
+
+
+def test_paging_ignores_an_absurd_total_pages():
+    def route(sent):
+        return ok([{'id': 1}, {'id': 2}], {'X-Total-Pages': '99999999999999999999'})
+    api = FakeApi(route=route)
+    client, _clock = make_client(api)
+    assert len(list(client.iter_endpoints(per_page=1000))) == 2
+    assert len(api.requests('GET')) == 1
+
+
 # -- pacing ---------------------------------------------------------------------------------------------------------------------
 
 def test_pacing_on_the_fake_clock_spaces_endpoint_list_calls():

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rolling-window request counts shared by every module run of one user on one controller.
+
+emnify counts requests per public IP address over 5 minutes, but each Ansible task runs its
+module in a new process: a pacer that only remembers its own requests lets the next task
+start with a full budget although the previous one just spent it. The ledger is a small
+file in the private cache directory (mode 0600), locked with ``flock`` for each request. It
+holds, per limit, the number of requests in each slot of ``window / SLOTS`` seconds. A slot
+counts until its end plus the window plus a margin, which is never shorter than the service's
+own window, so the shared count is an upper bound of what emnify sees.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import stat
+
+try:
+    import fcntl
+    HAS_FCNTL = True
+except ImportError:  # pragma: no cover - not POSIX
+    HAS_FCNTL = False
+
+SLOTS = 300
+
+
+class LedgerUnavailable(Exception):
+    """The ledger file cannot be used; the caller paces on its own."""
+
+
+class PaceLedger:
+    """Shared rolling windows: ``limits`` maps a name to ``(requests, window_seconds)``."""
+
+    def __init__(self, path, limits, margin=None):
+        if not HAS_FCNTL:
+            raise LedgerUnavailable('file locking is not available')
+        self.path = path
+        self.limits = dict((name, (int(requests), float(window))) for name, (requests, window) in limits.items())
+        longest = max(window for _requests, window in self.limits.values())
+        self.slot = longest / SLOTS
+        # Requests leave the client slightly before they reach the service: count them a little longer.
+        self.margin = float(margin) if margin is not None else max(0.5, longest / 100.0)
+
+    def _open(self):
+        directory = os.path.dirname(self.path)
+        try:
+            info = os.stat(directory)
+        except OSError as exc:
+            raise LedgerUnavailable(str(exc))
+        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            raise LedgerUnavailable('%s is not private to the current user' % directory)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        except OSError as exc:
+            raise LedgerUnavailable(str(exc))
+        return fd
+
+    def _expiry(self, name, slot_index):
+        _requests, window = self.limits[name]
+        return (slot_index + 1) * self.slot + window + self.margin
+
+    def _read(self, fd):
+        os.lseek(fd, 0, os.SEEK_SET)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        try:
+            data = json.loads(b''.join(chunks).decode('utf-8') or '{}')
+        except (ValueError, UnicodeError):
+            data = {}
+        if not isinstance(data, dict) or data.get('slot') != self.slot:
+            return {}
+        counts = {}
+        for name in self.limits:
+            slots = data.get(name)
+            if isinstance(slots, dict):
+                counts[name] = dict((int(key), int(value)) for key, value in slots.items()
+                                    if str(key).lstrip('-').isdigit() and isinstance(value, int) and value > 0)
+        return counts
+
+    def _write(self, fd, counts):
+        data = dict(slot=self.slot)
+        for name, slots in counts.items():
+            data[name] = dict((str(key), value) for key, value in slots.items())
+        raw = json.dumps(data, sort_keys=True).encode('utf-8')
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, raw)
+
+    def take(self, names, now):
+        """Record one request against ``names`` and return 0, or return the seconds to wait (nothing recorded)."""
+        names = [name for name in names if name in self.limits]
+        if not names:
+            return 0.0
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            counts = self._read(fd)
+            wait = 0.0
+            for name in names:
+                requests, _window = self.limits[name]
+                live = sorted((index, count) for index, count in counts.get(name, {}).items() if self._expiry(name, index) > now)
+                counts[name] = dict(live)
+                total = sum(count for _index, count in live)
+                for index, count in live:
+                    if total < requests:
+                        break
+                    total -= count
+                    wait = max(wait, self._expiry(name, index) - now)
+            if wait <= 0:
+                current = int(now // self.slot)
+                for name in names:
+                    slots = counts.setdefault(name, {})
+                    slots[current] = slots.get(current, 0) + 1
+                self._write(fd, counts)
+            return max(wait, 0.0)
+        except OSError as exc:
+            raise LedgerUnavailable(str(exc))
+        finally:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
