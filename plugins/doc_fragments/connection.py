@@ -79,13 +79,17 @@ options:
       - Whether to reuse the auth token across the tasks and hosts of a run through a private on-disk cache.
       - The cache holds only the JWT, never the application token, in a file readable by the current user alone
         (directory mode 0700, file mode 0600), named by a hash of the API URL and the application token, until shortly before the JWT expires.
-      - Without it, every task authenticates again; emnify allows 100 authentications per 5 minutes.
+      - The same directory holds a request ledger (mode 0600, counts only) that shares the O(rate_limit_requests) window
+        between the module runs of the user, since emnify counts requests per public IP address.
+      - Without it, every task authenticates again and paces only its own requests; emnify allows 100 authentications per 5 minutes.
       - If not set, the value of the E(EMNIFY_TOKEN_CACHE) environment variable is used.
     type: bool
     default: true
   token_cache_dir:
     description:
-      - Directory of the token cache.
+      - Directory of the token cache, and of the files that coordinate the module runs of the user on the controller
+        (the shared request ledger and the per-endpoint send locks of M(emnify.iot.emnify_sms)), which are used even with
+        O(token_cache=false); they hold no secret.
       - Defaults to C($XDG_RUNTIME_DIR/emnify.iot) when E(XDG_RUNTIME_DIR) is set, otherwise C(~/.cache/emnify.iot).
       - If not set, the value of the E(EMNIFY_TOKEN_CACHE_DIR) environment variable is used.
     type: path

@@ -43,6 +43,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     parse_retry_after,
     redact,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._coordination import StateDir, no_lock
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import (
     RENEW_MARGIN,
@@ -122,13 +123,15 @@ class EmnifyClient:
     """A connection to the emnify API for one module run.
 
     ``token_cache_dir`` enables the on-disk JWT cache (``None`` keeps the JWT in memory only).
+    ``state_dir`` is a private directory for coordinating with other module runs (shared request
+    ledger, per-endpoint locks); ``None`` coordinates nothing.
     ``rate_limit_requests`` per ``rate_limit_window`` seconds is the overall pacing budget
     (0 disables pacing). ``sleep``, ``clock`` and ``session`` exist for tests.
     """
 
     def __init__(self, api_url, application_token, timeout=30, validate_certs=True, ca_path=None,
                  retries=5, retry_backoff=1.0, rate_limit_requests=2000, rate_limit_window=300,
-                 token_cache_dir=None, pool_size=10, session=None, sleep=time.sleep, clock=time.time):
+                 token_cache_dir=None, pool_size=10, session=None, sleep=time.sleep, clock=time.time, state_dir=None):
         if not HAS_REQUESTS:
             raise RuntimeError('the Python library requests is required')
         self.api_url = api_url.rstrip('/')
@@ -140,9 +143,10 @@ class EmnifyClient:
         self._clock = clock
         self._verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self._cache = TokenCache(token_cache_dir, self.api_url, application_token) if token_cache_dir else None
-        # The request budget is per public IP: share it with the other module runs through the private cache directory.
+        # The request budget is per public IP: share it with the other module runs through the private directory.
+        self.state = StateDir(state_dir, self.api_url) if state_dir else None
         self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep,
-                           ledger_path=self._cache.pace_ledger_path() if self._cache is not None else None)
+                           ledger_path=self.state.ledger_path() if self.state is not None else None)
         self._token = None
         self._token_exp = 0.0
         self._auth_lock = threading.Lock()
@@ -175,6 +179,10 @@ class EmnifyClient:
                 self.stats['status_429'] += 1
 
     # -- authentication ----------------------------------------------------------------------
+
+    def endpoint_lock(self, endpoint_id):
+        """A context manager that keeps other module runs of this user away from ``endpoint_id``'s SMS sends."""
+        return self.state.endpoint_lock(endpoint_id) if self.state is not None else no_lock(endpoint_id)
 
     def _token_valid(self):
         return self._token is not None and self._token_exp - RENEW_MARGIN > self._clock()

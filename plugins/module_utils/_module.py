@@ -108,14 +108,14 @@ class EmnifyModule:
     def client(self):
         if self._client is None:
             params = self.params
-            cache_dir = None
-            if params['token_cache']:
-                cache_dir = params['token_cache_dir'] or default_cache_dir()
+            state_dir = params['token_cache_dir'] or default_cache_dir()
+            cache_dir = state_dir if params['token_cache'] else None
             self._client = EmnifyClient(
                 params['api_url'], params['application_token'], timeout=params['timeout'],
                 validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
                 retry_backoff=params['retry_backoff'], rate_limit_requests=params['rate_limit_requests'],
-                rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=self._pool_size)
+                rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=self._pool_size,
+                state_dir=state_dir)
         return self._client
 
     def api_usage(self):

@@ -113,6 +113,14 @@ class SmsTask:
         return self._run_all(endpoint_ids, self._present_one)
 
     def _present_one(self, endpoint_id):
+        # Another run sending to this endpoint now must finish before this one reads the history.
+        lock = getattr(self.client, 'endpoint_lock', None)
+        if lock is None or self.check_mode:
+            return self._present_unlocked(endpoint_id)
+        with lock(endpoint_id):
+            return self._present_unlocked(endpoint_id)
+
+    def _present_unlocked(self, endpoint_id):
         plan = None
         try:
             history = self._history(endpoint_id)

@@ -58,6 +58,18 @@ def default_cache_dir():
     return os.path.join(base, 'emnify.iot')
 
 
+def ensure_private_dir(directory):
+    """Create ``directory`` with mode 0700, or make sure an existing one is private to the current user (OSError if not)."""
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    info = os.stat(directory)
+    if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        os.chmod(directory, 0o700)
+        info = os.stat(directory)
+        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
+            raise OSError('directory %s is not private to the current user' % directory)
+
+
 class TokenCache:
     """A private on-disk cache of one JWT for one (API URL, application token) pair."""
 
@@ -67,25 +79,9 @@ class TokenCache:
         self.path = os.path.join(directory, 'token-%s.json' % digest)
         self._lock_path = os.path.join(directory, 'token-%s.lock' % digest)
         self._lock_fd = None
-        self._url_digest = hashlib.sha256(api_url.rstrip('/').encode('utf-8')).hexdigest()[:40]
-
-    def pace_ledger_path(self):
-        """The request ledger shared by every module run against this API URL (see ``_pace_ledger``), or None."""
-        try:
-            self._ensure_dir()
-        except OSError:
-            return None
-        return os.path.join(self.directory, 'pace-%s.json' % self._url_digest)
 
     def _ensure_dir(self):
-        if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, 0o700)
-        info = os.stat(self.directory)
-        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-            os.chmod(self.directory, 0o700)
-            info = os.stat(self.directory)
-            if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-                raise OSError('token cache directory %s is not private to the current user' % self.directory)
+        ensure_private_dir(self.directory)
 
     def load(self, now=None):
         """The cached JWT if it is private, readable and not about to expire; else None."""
