@@ -327,8 +327,8 @@ The ways of doing the work:
 
 1. **emnify.iot role** (`hack/bench/role.yml`): the `emnify.iot.sms_provisioning` role with the device list (by
    endpoint id) and one command with `wait: none`. The role looks up all devices with one `emnify_endpoint_info` call,
-   plans the message in check mode (one history read per distinct message), sends with one `emnify_sms` task per
-   distinct message, and writes its JSON, JUnit and Markdown reports. **emnify.iot modules**
+   plans the message in check mode (one history read per distinct message), sends with one `emnify_sms` task
+   for all devices, and writes its JSON, JUnit and Markdown reports. **emnify.iot modules**
    (`hack/bench/collection.yml`): the same work with the two modules alone, `emnify.iot.emnify_endpoint_info` for the
    whole list, then one `emnify.iot.emnify_sms` task for every device that can receive SMS. Both use
    `concurrency: {concurrency}` (the default is 4; the benchmark uses {concurrency} so that, with the windows scaled

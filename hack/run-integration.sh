@@ -52,4 +52,4 @@ emnify_application_token: "$token"
 emnify_simulator_url: "$url"
 YAML
 
-"$root/hack/ansible-test.sh" "$core" integration "$@"
+"$root/hack/ansible-test.sh" "$core" integration --continue-on-error "$@"
