@@ -410,7 +410,8 @@ in about half the role's time. The fixed cost of the role is the next thing to c
 device (the history read): the `ansible.builtin.uri` loop pays Ansible's per-item cost (a module process per item,
 about half a second here), the Python loop pays the 50 ms latency once per request, one after the other, while the
 module sends from a pool of threads and is bound only by the rate limit. At the real limits every tool is bound by
-the real-time floor: there, the collection's advantages are that it stays under the limit without 429s and that a rerun or a resumed run sends nothing twice. A plain loop stops at its first error (a
+the real-time floor: there, the collection's advantages are that it stays under the limit without 429s and that
+a rerun or a resumed run sends nothing twice. A plain loop stops at its first error (a
 lost answer, a 409 from one device), and running it again sends everything again.
 """
 
