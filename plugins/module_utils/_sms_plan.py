@@ -244,18 +244,38 @@ class PlannedPart:
         return body
 
 
+def _reference_key(spec, endpoint_id):
+    return '%s|%s|%s|%s|%s' % (endpoint_id, spec.sender, spec.alphabet, spec.ref_bits, spec.text)
+
+
 def split_for(spec, endpoint_id, salt):
     """The parts of ``spec`` for one endpoint with reference candidate ``salt``; returns (parts, reference)."""
     if spec.udh or spec.alphabet == 'binary':
         return [PlannedPart(1, 1, spec.text, spec.udh, spec.dcs)], None
-    key = '%s|%s|%s|%s|%s' % (endpoint_id, spec.sender, spec.alphabet, spec.ref_bits, spec.text)
-    reference = codec.derive_reference(key, spec.ref_bits, salt)
+    reference = codec.derive_reference(_reference_key(spec, endpoint_id), spec.ref_bits, salt)
     try:
         result = codec.split(spec.text, spec.alphabet, ref_bits=spec.ref_bits, reference=reference, max_parts=spec.max_parts)
     except codec.SmsCodecError as exc:
         raise PlanError(str(exc))
     parts = [PlannedPart(part.seq, part.total, part.payload, part.udh, spec.dcs) for part in result.parts]
     return parts, (result.reference if len(parts) > 1 else None)
+
+
+def reference_candidates(spec, endpoint_id):
+    """The parts under each reference candidate, as (parts, reference) pairs; one pair for a single SMS.
+
+    The text is split once: the candidates differ only in the reference inside each part's UDH.
+    """
+    parts, reference = split_for(spec, endpoint_id, 0)
+    candidates = [(parts, reference)]
+    if reference is None:
+        return candidates
+    key = _reference_key(spec, endpoint_id)
+    for salt in range(1, REFERENCE_CANDIDATES):
+        other = codec.derive_reference(key, spec.ref_bits, salt)
+        candidates.append(([PlannedPart(part.seq, part.total, part.payload, codec.build_udh(other, part.total, part.seq, spec.ref_bits),
+                                        part.dcs) for part in parts], other))
+    return candidates
 
 
 def _sender_matches(item, spec):
@@ -337,12 +357,7 @@ class EndpointPlan:
 def plan_for_endpoint(spec, endpoint_id, history, force=False, now=None):
     """Split and match ``spec`` for one endpoint against its normalised SMS ``history`` (newest first)."""
     now = now or _utcnow()
-    candidates = []
-    for salt in range(REFERENCE_CANDIDATES):
-        parts, reference = split_for(spec, endpoint_id, salt)
-        candidates.append((parts, reference))
-        if reference is None:
-            break
+    candidates = reference_candidates(spec, endpoint_id)
     if not force:
         best = None
         for parts, reference in candidates:
@@ -371,8 +386,7 @@ def matching_history(spec, endpoint_id, history):
     """History items (MT, same sender, within ``since``) that are parts of this message under any reference candidate."""
     found = []
     seen = set()
-    for salt in range(REFERENCE_CANDIDATES):
-        parts, reference = split_for(spec, endpoint_id, salt)
+    for parts, _ignored in reference_candidates(spec, endpoint_id):
         for part in parts:
             for item in history:
                 if item.get('id') in seen or item.get('direction') != 'mt' or not _sender_matches(item, spec):
@@ -384,6 +398,4 @@ def matching_history(spec, endpoint_id, history):
                 if same_part(item, part):
                     seen.add(item.get('id'))
                     found.append((part, item))
-        if reference is None:
-            break
     return found
