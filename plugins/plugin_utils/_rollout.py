@@ -1,0 +1,533 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state of an ``sms_provisioning`` rollout and its transitions, on the controller.
+
+The role keeps one dictionary, the *state*: the device table (``devices``), each device's state
+(``status``), the endpoints found for them (``endpoints``), the result of every device and command
+(``results``, keyed ``<device key>/<command index>``), the API requests spent per step
+(``requests``) and whether the failure threshold stopped the rollout (``aborted``). Every step of the
+role is one function here that takes the state and a module result and returns the new state, so a
+rollout to thousands of devices costs the controller milliseconds per step instead of a Jinja loop.
+
+Pure Python, no Ansible imports: the filter plugin ``emnify.iot.sms_rollout`` is the only caller.
+Messages are planned with the same code as ``emnify_sms`` (``_sms_plan``), so the preflight refuses
+exactly what the module would refuse, without a request.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message, split_for
+
+SELECTORS = ('id', 'name', 'iccid', 'imsi', 'msisdn')
+DONE_STATES = ('sent', 'delivered', 'replied')
+UNSUCCESSFUL = (5, 6, 7)
+DELIVERED = 4
+TEMPLATE_MARKERS = ('{{', '{%', '{#')
+
+
+class RolloutError(ValueError):
+    """A step was called with data it cannot use."""
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def stamp(moment=None):
+    """An ISO 8601 UTC time stamp to the second, as the reports use."""
+    return (moment or _now()).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def plain(value):
+    """A copy of ``value`` made of plain dicts, lists and scalars, safe to change."""
+    if isinstance(value, dict) or (hasattr(value, 'items') and hasattr(value, 'keys')):
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def module_error(result):
+    """Why a module task failed: its message, or for a crash the last line of its error output."""
+    result = result or {}
+    message = result.get('msg', 'failed')
+    stderr = (result.get('module_stderr') or '').strip()
+    if str(message).startswith('MODULE FAILURE') and stderr:
+        return stderr.split('\n')[-1].strip()
+    return message
+
+
+def _text(value):
+    return '' if value is None else str(value)
+
+
+def _merge(old, new):
+    """Recursive dictionary merge: values of ``new`` win, nested dictionaries are merged."""
+    merged = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _result_key(device_key, index):
+    return '%s/%s' % (device_key, index)
+
+
+# Resolve -----------------------------------------------------------------------------------------
+
+def resolve(devices, lookup, max_fail_percentage=100):
+    """Match each device item with the endpoint ``emnify_endpoint_info`` found for it; the initial state.
+
+    A device fails the ``resolve`` step when nothing or more than one endpoint matches, when an earlier
+    item already names the same endpoint, or when the endpoint cannot receive SMS.
+    """
+    lookup = lookup or {}
+    found = {}
+    for entry in lookup.get('lookups') or []:
+        found['%s=%s' % (entry.get('field'), _text(entry.get('value')))] = list(entry.get('endpoint_ids') or [])
+    by_id = dict((str(endpoint.get('id')), endpoint) for endpoint in lookup.get('endpoints') or [])
+    table, status, endpoints, owner = [], {}, {}, {}
+    for number, item in enumerate(devices or [], 1):
+        key = 'd%04d' % number
+        field = next((name for name in SELECTORS if item.get(name) is not None), None)
+        value = _text(item.get(field)).strip() if field else ''
+        label = '%s=%s' % (field, value) if field else 'device %d' % number
+        reason, endpoint = None, None
+        ids = found.get(label, []) if field else []
+        if not field:
+            reason = 'names no endpoint (give one of %s)' % ', '.join(SELECTORS)
+        elif not ids:
+            reason = 'no endpoint has %s %s' % (field, value)
+        elif len(ids) > 1:
+            reason = '%s %s matches %d endpoints (%s)' % (field, value, len(ids), ', '.join(str(one) for one in ids))
+        else:
+            endpoint = by_id.get(str(ids[0]))
+            if str(ids[0]) in owner:
+                reason = 'endpoint %s is already in the list as %s' % (ids[0], owner[str(ids[0])])
+            elif endpoint is None:
+                reason = 'endpoint %s was matched but not returned by the lookup' % ids[0]
+            else:
+                owner[str(ids[0])] = label
+                endpoints[str(ids[0])] = endpoint
+                if not endpoint.get('sms_ready', False):
+                    reason = 'cannot receive SMS: %s' % ', '.join(str(one) for one in endpoint.get('sms_not_ready_reasons') or ['not ready'])
+        summary = None
+        if endpoint is not None:
+            summary = dict((name, endpoint.get(name)) for name in ('id', 'name', 'iccid', 'imsi', 'msisdn', 'sim_status', 'tags'))
+            summary['status'] = (endpoint.get('status') or {}).get('name')
+        table.append({'key': key, 'number': number, 'label': label, 'selector': {'field': field, 'value': value},
+                      'endpoint_id': endpoint.get('id') if endpoint is not None else None, 'endpoint': summary})
+        status[key] = {'state': 'pending' if reason is None else 'failed', 'step': None if reason is None else 'resolve',
+                       'reason': reason}
+    requests = (lookup.get('api_usage') or {}).get('requests', 0) or 0
+    return {'devices': table, 'status': status, 'endpoints': endpoints, 'results': {}, 'requests': {'lookup': requests},
+            'aborted': False, 'abort_reason': None, 'max_fail_percentage': float(max_fail_percentage),
+            'rendered': None, 'static': None}
+
+
+# Payloads ----------------------------------------------------------------------------------------
+
+def is_templated(commands):
+    """Whether any payload or reply pattern of the raw commands holds Jinja and must be rendered per device."""
+    for command in commands or []:
+        for name in ('payload', 'reply_pattern'):
+            text = _text(command.get(name))
+            if any(marker in text for marker in TEMPLATE_MARKERS):
+                return True
+    return False
+
+
+def with_static_payloads(state, commands):
+    """The state with the same payload and reply pattern for every device (no template in any command)."""
+    state = plain(state)
+    state['static'] = {'payloads': [_text(command.get('payload')).strip() for command in commands],
+                       'patterns': [_text(command.get('reply_pattern')).strip() for command in commands]}
+    state['rendered'] = None
+    return state
+
+
+def render_input(state, devices):
+    """What the payload templates see for each device that is still healthy: ``device`` and ``endpoint``."""
+    out = []
+    for device in state['devices']:
+        if state['status'][device['key']]['state'] != 'pending':
+            continue
+        item = plain(devices[device['number'] - 1])
+        item['vars'] = item.get('vars') or {}
+        item['label'] = device['label']
+        out.append({'key': device['key'], 'device': item, 'endpoint': state['endpoints'].get(str(device['endpoint_id']))})
+    return out
+
+
+def with_rendered(state, rendered):
+    """The state with the payloads and reply patterns rendered per device (``{key: {payloads, patterns}}``)."""
+    state = plain(state)
+    state['rendered'] = plain(rendered)
+    state['static'] = None
+    return state
+
+
+def _payload(state, key, index):
+    if state.get('rendered') is not None:
+        return state['rendered'][key]['payloads'][index]
+    return state['static']['payloads'][index]
+
+
+def _pattern(state, key, index):
+    if state.get('rendered') is not None:
+        return state['rendered'][key]['patterns'][index]
+    return state['static']['patterns'][index]
+
+
+def groups(state, indexes):
+    """For each command index: the devices still pending, grouped by their payload, in the order of the list."""
+    out = []
+    for index in indexes:
+        by_payload, order = {}, []
+        for device in state['devices']:
+            if state['status'][device['key']]['state'] != 'pending':
+                continue
+            payload = _payload(state, device['key'], index)
+            group = by_payload.get(payload)
+            if group is None:
+                group = by_payload[payload] = {'command': index, 'payload': payload, 'keys': [], 'endpoint_ids': [], 'messages': []}
+                order.append(payload)
+            group['keys'].append(device['key'])
+            group['endpoint_ids'].append(device['endpoint_id'])
+            group['messages'].append({'endpoint_id': device['endpoint_id'], 'payload': payload})
+        out.extend(by_payload[payload] for payload in order)
+    return out
+
+
+def messages(state, index):
+    """The ``messages`` option of ``emnify_sms`` for one command: every pending device with its text."""
+    return [message for group in groups(state, [index]) for message in group['messages']]
+
+
+# Applying a step ---------------------------------------------------------------------------------
+
+def _apply(state, step, results, status, requests):
+    state['status'].update(status)
+    for key, value in results.items():
+        state['results'][key] = _merge(state['results'].get(key, {}), value)
+    state['requests'][step] = state['requests'].get(step, 0) + (requests or 0)
+    if not state['aborted']:
+        total = max(len(state['devices']), 1)
+        failed = sum(1 for value in state['status'].values() if value['state'] == 'failed')
+        percentage = 100.0 * failed / total
+        if percentage > state['max_fail_percentage']:
+            state['aborted'] = True
+            state['abort_reason'] = ('%d of %d devices failed (%.1f %%, more than sms_provisioning_max_fail_percentage %g) after %s; '
+                                     'no further command was sent' % (failed, len(state['devices']), percentage,
+                                                                      state['max_fail_percentage'], step))
+    return state
+
+
+# Preflight ---------------------------------------------------------------------------------------
+
+def _spec_params(command, payload, since):
+    return {'payload': payload, 'encoding': command.get('encoding') or 'auto', 'max_parts': int(command.get('max_parts') or 10),
+            'source_address': command.get('source_address') or None, 'source_address_type': command.get('source_address_type') or None,
+            'validity': command.get('validity') or None, 'since': since or None, 'dcs': None, 'udh': None, 'reference_bits': 8,
+            'dest_address': None, 'expiry_date': None}
+
+
+def plan(state, commands, since=None, no_log=True, now=None):
+    """The preflight outside check mode: every distinct message is split with the module's own code, no request.
+
+    A message the module would refuse (over its part limit, a character outside the chosen alphabet, a bad
+    sender) fails the preflight for its devices only.
+    """
+    state = plain(state)
+    results, status = {}, {}
+    for group in groups(state, [command['index'] for command in commands]):
+        command = commands[group['command']]
+        error, parts, encoding, dcs = None, None, None, None
+        try:
+            spec = build_message(_spec_params(command, group['payload'], since), now=now)
+            split, _reference = split_for(spec, group['endpoint_ids'][0], 0)
+            parts, encoding, dcs = len(split), spec.alphabet, spec.dcs
+        except PlanError as exc:
+            error = str(exc)
+        for key in group['keys']:
+            results[_result_key(key, group['command'])] = {
+                'command': group['command'], 'state': 'refused' if error else 'planned', 'action': None, 'parts': parts,
+                'encoding': encoding, 'dcs': dcs, 'payload': None if no_log else group['payload'], 'sms_ids': [],
+                'sent_parts': 0, 'present_parts': 0, 'error': error}
+            if error and key not in status:
+                status[key] = {'state': 'failed', 'step': 'preflight', 'reason': '%s: %s' % (command['label'], error)}
+    return _apply(state, 'preflight', results, status, 0)
+
+
+def checked_plan(state, commands, plan_results, no_log=True):
+    """The preflight in check mode, from the check-mode ``emnify_sms`` results (one per message group, looped):
+    parts, encoding and what each device already has."""
+    state = plain(state)
+    results, status, requests = {}, {}, 0
+    for result in plan_results or []:
+        group = result.get('item') or {}
+        command = commands[group['command']]
+        requests += (result.get('api_usage') or {}).get('requests', 0) or 0
+        refused = result.get('messages') is None
+        by_endpoint = dict((str(message.get('endpoint_id')), message) for message in result.get('messages') or [])
+        for position, key in enumerate(group['keys']):
+            message = by_endpoint.get(str(group['endpoint_ids'][position]))
+            failed_here = message is not None and message.get('failed', False)
+            error = module_error(result) if refused else (message.get('msg') if failed_here else None)
+            parts = (message or {}).get('parts') or []
+            results[_result_key(key, group['command'])] = {
+                'command': group['command'], 'state': 'refused' if refused else 'planned',
+                'action': message.get('action') if message is not None else None,
+                'parts': len(parts) or None, 'encoding': (message or {}).get('encoding'), 'dcs': (message or {}).get('dcs'),
+                'payload': None if no_log else group['payload'], 'sms_ids': [], 'sent_parts': 0,
+                'present_parts': sum(1 for part in parts if part.get('sms_id') is not None), 'error': error}
+            if (refused or failed_here) and key not in status:
+                status[key] = {'state': 'failed', 'step': 'preflight',
+                               'reason': '%s: %s' % (command['label'], error if error is not None else 'failed')}
+    return _apply(state, 'preflight', results, status, requests)
+
+
+# Sending and waiting -----------------------------------------------------------------------------
+
+def sent(state, command, result, started_at, now=None):
+    """Record one command's ``emnify_sms`` result (sent with :func:`messages` of the same state): SMS ids and
+    parts per device, a failure for a device the API refused. A device that must be waited for goes to state
+    ``waiting``."""
+    state = plain(state)
+    result = result or {}
+    pending = [(key, group['endpoint_ids'][position]) for group in groups(state, [command['index']])
+               for position, key in enumerate(group['keys'])]
+    if result.get('skipped'):
+        pending = []
+    finished = stamp(now)
+    results, status = {}, {}
+    by_endpoint = dict((str(message.get('endpoint_id')), message) for message in result.get('messages') or [])
+    for key, endpoint_id in pending:
+        message = by_endpoint.get(str(endpoint_id))
+        if message is None:
+            error = str(module_error(result))
+        elif message.get('failed', False):
+            error = message.get('msg') or 'failed'
+        else:
+            error = None
+        parts = (message or {}).get('parts') or []
+        results[_result_key(key, command['index'])] = {
+            'state': 'failed' if error else ('sent' if command['wait'] == 'none' else 'waiting'),
+            'action': message.get('action') if message is not None else 'failed',
+            'parts': len(parts) or None,
+            'encoding': message.get('encoding') if message is not None else None,
+            'sms_ids': [part['sms_id'] for part in parts if part.get('sms_id') is not None],
+            'sent_parts': sum(1 for part in parts if part.get('sent') is True),
+            'present_parts': sum(1 for part in parts if part.get('sent') is not True and part.get('sms_id') is not None),
+            'part_status': [(part.get('status') or {}).get('name') for part in parts],
+            'started_at': started_at,
+            'finished_at': finished if (error or command['wait'] == 'none') else None,
+            'error': error}
+        if error:
+            status[key] = {'state': 'failed', 'step': command['label'], 'reason': error}
+    requests = (result.get('api_usage') or {}).get('requests', 0) or 0
+    return _apply(state, command['label'], results, status, requests)
+
+
+def waiting_ids(state, index):
+    """The endpoint ids of the devices still waiting for command ``index``."""
+    return [device['endpoint_id'] for device in state['devices']
+            if (state['results'].get(_result_key(device['key'], index)) or {}).get('state') == 'waiting']
+
+
+def _search(pattern, text):
+    return re.search(pattern, text) is not None
+
+
+def polled(state, command, history, deadline, now=None):
+    """Settle the devices waiting for ``command`` from one read of their SMS history (``emnify_sms_info``).
+
+    wait=delivered: done when every part is DELIVERED; wait=reply: done when the device sent an SMS after the
+    command that matches its reply pattern. A part that ends FAILED, EXPIRED or CANCELED fails the device at once;
+    after the deadline (a POSIX time stamp) the devices still waiting fail.
+    """
+    state = plain(state)
+    history = history or {}
+    moment = now or _now()
+    final = moment.timestamp() >= float(deadline)
+    finished = stamp(moment)
+    read_error = str(module_error(history)) if history.get('messages') is None else None
+    by_endpoint = {}
+    for message in history.get('messages') or []:
+        by_endpoint.setdefault(str(message.get('endpoint_id')), []).append(message)
+    results, status = {}, {}
+    for device in state['devices']:
+        rkey = _result_key(device['key'], command['index'])
+        current = state['results'].get(rkey)
+        if current is None or current.get('state') != 'waiting':
+            continue
+        received = by_endpoint.get(str(device['endpoint_id']), [])
+        parts = {}
+        for message in received:
+            if message.get('direction') == 'mt':
+                for part in message.get('parts') or []:
+                    parts[str(part.get('id'))] = part
+        sms_ids = [str(one) for one in current.get('sms_ids') or []]
+        ours = [parts[one] for one in sms_ids if one in parts]
+        bad = [part for part in ours if (part.get('status') or {}).get('id') in UNSUCCESSFUL]
+        delivered = len(ours) == len(sms_ids) and all((part.get('status') or {}).get('id') == DELIVERED for part in ours)
+        state_name, error, reply, reply_at = 'waiting', None, None, None
+        pattern = _pattern(state, device['key'], command['index'])
+        if bad:
+            part_status = bad[0].get('status') or {}
+            state_name = 'failed'
+            error = 'SMS %s was not delivered: %s%s' % (bad[0].get('id'), part_status.get('name') or part_status.get('id'),
+                                                        (', gsm_map_error %s' % bad[0]['gsm_map_error'])
+                                                        if bad[0].get('gsm_map_error') is not None else '')
+        elif command['wait'] == 'delivered' and delivered:
+            state_name = 'delivered'
+        elif command['wait'] == 'reply':
+            dates = sorted(part['submit_date'] for part in ours if part.get('submit_date') is not None)
+            since = str(dates[0] if dates else current.get('started_at'))[:19]
+            replies = [message for message in received if message.get('direction') == 'mo'
+                       and isinstance(message.get('submit_date'), str) and message['submit_date'] >= since]
+            for message in reversed(replies):
+                if _search(pattern, message.get('payload') or ''):
+                    state_name, reply, reply_at = 'replied', message.get('payload'), message.get('submit_date')
+                    break
+        if state_name == 'waiting' and final:
+            state_name = 'failed'
+            if read_error:
+                error = 'could not read the SMS history: %s' % read_error
+            elif command['wait'] == 'delivered':
+                error = 'not delivered within %ss (parts: %s)' % (command['timeout'], ', '.join(
+                    _text((part.get('status') or {}).get('name')) for part in ours) or 'not in the history')
+            else:
+                error = 'no reply%s within %ss' % ((' matching %s' % pattern) if pattern else '', command['timeout'])
+        if state_name != 'waiting' or ours:
+            update = {'state': state_name,
+                      'part_status': [(parts[one].get('status') or {}).get('name', 'unknown') for one in sms_ids]
+                      if len(ours) == len(sms_ids) else current.get('part_status')}
+            if state_name != 'waiting':
+                update.update({'finished_at': finished, 'error': error})
+            if ours and all(isinstance(part.get('final_date'), str) for part in ours):
+                update['delivered_at'] = sorted(part['final_date'] for part in ours)[-1]
+            if reply is not None:
+                update.update({'reply': reply, 'reply_at': reply_at})
+            results[rkey] = update
+        if state_name == 'failed':
+            status[device['key']] = {'state': 'failed', 'step': command['label'], 'reason': error}
+    requests = (history.get('api_usage') or {}).get('requests', 0) or 0
+    return _apply(state, command['label'], results, status, requests)
+
+
+# Report ------------------------------------------------------------------------------------------
+
+def public_url(url):
+    """The API URL without credentials, for the report."""
+    return re.sub(r'//[^/@]*@', '//', url or 'https://cdn.emnify.net')
+
+
+def report(state, commands, check, title, started_at, started_ts, api_url, no_log, now=None):
+    """The whole rollout as data: what the JSON, JUnit and Markdown reports and the summary are made from.
+    It never holds the application token; payloads only with ``no_log`` false."""
+    moment = now or _now()
+    devices = []
+    counts = dict(succeeded=0, failed=0, stopped=0, planned=0, to_send=0, sent=0, present=0)
+    failed_by_step = {}
+    per_command = dict((command['index'], dict(ok=0, failed=0, not_sent=0, parts_sent=0, parts_to_send=0)) for command in commands)
+    for device in state['devices']:
+        current = state['status'][device['key']]
+        entries, all_ok = [], True
+        for command in commands:
+            result = state['results'].get(_result_key(device['key'], command['index']))
+            tally = per_command[command['index']]
+            if result is not None and result.get('state') == 'planned' and not check:
+                result = dict(result, state='not_sent')
+            if result is None:
+                all_ok = False
+                tally['not_sent'] += 1
+                entry = {'number': command['number'], 'name': command['label'], 'status': 'not_planned' if check else 'not_sent'}
+            else:
+                entry = {'number': command['number'], 'name': command['label'], 'status': result['state']}
+                entry.update((key, value) for key, value in result.items() if key not in ('command', 'state'))
+                if result['state'] in ('failed', 'refused'):
+                    all_ok = False
+                    tally['failed'] += 1
+                elif result['state'] in DONE_STATES or result['state'] == 'planned':
+                    tally['ok'] += 1
+                else:
+                    all_ok = False
+                    if result['state'] == 'not_sent':
+                        tally['not_sent'] += 1
+                to_send = 0
+                if result['state'] == 'planned' and check and result.get('action') != 'already_sent':
+                    to_send = (result.get('parts') or 0) - (result.get('present_parts') or 0)
+                counts['to_send'] += to_send
+                counts['sent'] += result.get('sent_parts') or 0
+                counts['present'] += result.get('present_parts') or 0
+                tally['parts_sent'] += result.get('sent_parts') or 0
+                tally['parts_to_send'] += to_send
+                if check:
+                    entry['parts_to_send'] = to_send
+            entries.append(entry)
+        if current['state'] == 'failed':
+            device_status = 'failed'
+            counts['failed'] += 1
+            failed_by_step[current['step']] = failed_by_step.get(current['step'], 0) + 1
+        elif check:
+            device_status = 'planned'
+            counts['planned'] += 1
+        elif all_ok:
+            device_status = 'succeeded'
+            counts['succeeded'] += 1
+        else:
+            device_status = 'stopped'
+            counts['stopped'] += 1
+        devices.append({'number': device['number'], 'label': device['label'], 'selector': device['selector'],
+                        'endpoint': device['endpoint'], 'status': device_status, 'failed_at': current['step'],
+                        'reason': current['reason'], 'commands': entries})
+    summaries = []
+    for command in commands:
+        tally = per_command[command['index']]
+        summaries.append({'number': command['number'], 'name': command['label'], 'wait': command['wait'], 'timeout': command['timeout'],
+                          'encoding': command['encoding'], 'validity': command.get('validity'), 'max_parts': command['max_parts'],
+                          'source_address': command.get('source_address'), 'source_address_type': command.get('source_address_type'),
+                          'devices_ok': tally['ok'], 'devices_failed': tally['failed'], 'devices_not_sent': tally['not_sent'],
+                          'parts_sent': tally['parts_sent'], 'parts_to_send': tally['parts_to_send']})
+    if check:
+        outcome = 'planned'
+    elif state['aborted']:
+        outcome = 'stopped'
+    elif counts['failed']:
+        outcome = 'completed_with_failures'
+    else:
+        outcome = 'succeeded'
+    return {
+        'title': title,
+        'check_mode': bool(check),
+        'outcome': outcome,
+        'stopped_reason': (state.get('abort_reason') or '').strip() or None,
+        'started_at': started_at,
+        'finished_at': stamp(moment),
+        'duration_seconds': round(moment.timestamp() - float(started_ts), 1),
+        'api_url': public_url(api_url),
+        'payloads_hidden': bool(no_log),
+        'max_fail_percentage': state['max_fail_percentage'],
+        'summary': {
+            'devices': len(devices),
+            'succeeded': counts['succeeded'],
+            'failed': counts['failed'],
+            'stopped': counts['stopped'],
+            'planned': counts['planned'],
+            'failed_by_step': failed_by_step,
+            'parts_to_send': counts['to_send'],
+            'parts_sent': counts['sent'],
+            'parts_already_present': counts['present'],
+            'api_requests': dict(state['requests']),
+            'api_requests_total': sum(state['requests'].values())},
+        'commands': summaries,
+        'devices': devices}
