@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rewrite the ``emnify`` action group in meta/runtime.yml from the modules in plugins/modules.
 
-The group lets a playbook set connection options once, under ``module_defaults: group/emnify.iot.emnify``.
+The group lets a playbook set connection options once, under ``module_defaults: group/emnify.iot.emnify``;
+it holds every module that takes them (whose documentation uses the ``emnify.iot.connection`` fragment).
 tests/unit/test_action_group.py fails when the group and the module files disagree; run
 ``make action-group`` after adding or removing a module.
 """
@@ -24,8 +25,13 @@ def module_names() -> list[str]:
         return []
     return sorted(
         name[:-3] for name in os.listdir(MODULES)
-        if name.endswith('.py') and not name.startswith('_') and name != '__init__.py'
+        if name.endswith('.py') and not name.startswith('_') and name != '__init__.py' and _connects(name)
     )
+
+
+def _connects(name: str) -> bool:
+    with open(os.path.join(MODULES, name), encoding='utf-8') as handle:
+        return '- emnify.iot.connection' in handle.read()
 
 
 def render(names: list[str]) -> str:
@@ -34,7 +40,7 @@ def render(names: list[str]) -> str:
         '---\n'
         "requires_ansible: '>=2.16.0'\n"
         'action_groups:\n'
-        '  # Kept equal to the modules in plugins/modules by hack/update_action_group.py (make action-group).\n'
+        '  # The modules that take the connection options, kept by hack/update_action_group.py (make action-group).\n'
         '  emnify:\n'
         f'{group}'
     )

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report of an ``sms_provisioning`` rollout as files: JSON, JUnit XML and Markdown.
+
+Pure functions from the report data (built by the ``emnify.iot.sms_rollout`` filter) to text, and one
+function that writes the files atomically with private modes. The JUnit file has one test suite for
+the device checks and one per command, one test case per device, so a CI server shows each device.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import re
+import tempfile
+from xml.sax.saxutils import escape, quoteattr
+
+FORMATS = {'json': '.json', 'junit': '.junit.xml', 'markdown': '.md'}
+_CONTROL = re.compile(u'[\x00-\x08\x0b\x0c\x0e-\x1f]')
+CHECK_STEPS = ('resolve', 'preflight')
+SKIPPED = ('not_sent', 'not_planned', 'waiting')
+FAILED = ('failed', 'refused')
+
+
+def _text(value):
+    return '' if value is None else u'%s' % (value,)
+
+
+def _x(value):
+    return escape(_CONTROL.sub('', _text(value)))
+
+
+def _attr(value):
+    return quoteattr(_CONTROL.sub('', _text(value)))
+
+
+def to_json(report):
+    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + '\n'
+
+
+def _case_output(report, entry):
+    text = _text(entry.get('status'))
+    if entry.get('action'):
+        text += ', %s' % entry['action']
+    text += '; %s part(s) %s' % (entry.get('parts') or '?', entry.get('encoding') or '')
+    if not report.get('check_mode'):
+        text += '; sent %s, already present %s; SMS ids %s' % (
+            entry.get('sent_parts') or 0, entry.get('present_parts') or 0, ' '.join(_text(one) for one in entry.get('sms_ids') or []))
+    if entry.get('reply') is not None:
+        text += '; reply %s' % entry['reply']
+    return text
+
+
+def to_junit(report):
+    devices, commands = report.get('devices') or [], report.get('commands') or []
+    title = report.get('title')
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<testsuites name=%s tests="%d" failures="%d" time="%s">' % (
+                 _attr(title), len(devices) * (len(commands) + 1), (report.get('summary') or {}).get('failed', 0),
+                 report.get('duration_seconds'))]
+    check_failures = sum(1 for device in devices if device.get('failed_at') in CHECK_STEPS)
+    lines.append('  <testsuite name=%s tests="%d" failures="%d" errors="0" skipped="0" timestamp=%s>' % (
+        _attr('%s: device checks' % _text(title)), len(devices), check_failures, _attr(report.get('started_at'))))
+    for device in devices:
+        lines.append('    <testcase classname="sms_provisioning.checks" name=%s>' % _attr(device.get('label')))
+        if device.get('failed_at') in CHECK_STEPS:
+            lines.append('      <failure type=%s message=%s>%s</failure>' % (
+                _attr(device['failed_at']), _attr(device.get('reason')), _x(device.get('reason'))))
+        else:
+            endpoint = device.get('endpoint') or {}
+            lines.append('      <system-out>endpoint %s (%s, ICCID %s)</system-out>' % (
+                _x(endpoint.get('id')), _x(endpoint.get('name')), _x(endpoint.get('iccid'))))
+        lines.append('    </testcase>')
+    lines.append('  </testsuite>')
+    for command in commands:
+        entries = [(device, device['commands'][command['number'] - 1]) for device in devices]
+        failures = sum(1 for _device, entry in entries if entry.get('status') in FAILED)
+        skipped = sum(1 for _device, entry in entries if entry.get('status') in SKIPPED)
+        lines.append('  <testsuite name=%s tests="%d" failures="%d" errors="0" skipped="%d" timestamp=%s>' % (
+            _attr('%s: %s. %s' % (_text(title), command['number'], _text(command.get('name')))), len(devices), failures, skipped,
+            _attr(report.get('started_at'))))
+        for device, entry in entries:
+            lines.append('    <testcase classname=%s name=%s>' % (_attr('sms_provisioning.%s' % _text(command.get('name'))),
+                                                                  _attr(device.get('label'))))
+            if entry.get('status') in FAILED:
+                lines.append('      <failure type=%s message=%s>%s</failure>' % (
+                    _attr(entry['status']), _attr(entry.get('error')), _x(entry.get('error'))))
+            elif entry.get('status') in SKIPPED:
+                why = ('device failed at %s: %s' % (device['failed_at'], device.get('reason'))) if device.get('failed_at') \
+                    else 'the rollout stopped before this command'
+                lines.append('      <skipped message=%s/>' % _attr(why))
+            else:
+                lines.append('      <system-out>%s</system-out>' % _x(_case_output(report, entry)))
+            lines.append('    </testcase>')
+        lines.append('  </testsuite>')
+    lines.append('</testsuites>')
+    return '\n'.join(lines) + '\n'
+
+
+def _cell(value):
+    return _text(value).replace('|', '\\|').replace('\n', ' ')
+
+
+def to_markdown(report):
+    summary = report.get('summary') or {}
+    check = report.get('check_mode')
+    commands, devices = report.get('commands') or [], report.get('devices') or []
+    out = ['# %s%s' % (_text(report.get('title')), ' (check mode)' if check else ''), '']
+    stopped = (' - %s' % report['stopped_reason']) if report.get('stopped_reason') else ''
+    out.append('- Outcome: **%s**%s' % (_text(report.get('outcome')).replace('_', ' '), stopped))
+    out.append('- Started %s, finished %s (%s s), API %s' % (
+        report.get('started_at'), report.get('finished_at'), report.get('duration_seconds'), report.get('api_url')))
+    if check:
+        out.append('- Devices: %s (%s planned, %s failing the checks)' % (summary.get('devices'), summary.get('planned'), summary.get('failed')))
+        out.append('- SMS parts to send: %s; already on the devices: %s' % (summary.get('parts_to_send'), summary.get('parts_already_present')))
+    else:
+        out.append('- Devices: %s (%s succeeded, %s failed, %s stopped)' % (
+            summary.get('devices'), summary.get('succeeded'), summary.get('failed'), summary.get('stopped')))
+        out.append('- SMS parts sent: %s; already on the devices: %s' % (summary.get('parts_sent'), summary.get('parts_already_present')))
+    out.append('- API requests: %s%s' % (summary.get('api_requests_total'), ' (payloads hidden)' if report.get('payloads_hidden') else ''))
+    out += ['', '## Commands', '',
+            '| # | Command | Wait | Timeout | OK | Failed | Not %s | Parts %s |' % ('planned' if check else 'sent', 'to send' if check else 'sent'),
+            '|---|---------|------|---------|----|--------|----------|-------|']
+    for command in commands:
+        out.append('| %s | %s | %s | %s s | %s | %s | %s | %s |' % (
+            command['number'], _cell(command.get('name')), command.get('wait'), command.get('timeout'), command.get('devices_ok'),
+            command.get('devices_failed'), command.get('devices_not_sent'),
+            command.get('parts_to_send') if check else command.get('parts_sent')))
+    out += ['', '## Devices', '',
+            '| # | Device | Endpoint | Status |' + ''.join(' %s. %s |' % (command['number'], _cell(command.get('name'))) for command in commands),
+            '|---|--------|----------|--------|' + '---|' * len(commands)]
+    for device in devices:
+        endpoint = device.get('endpoint')
+        cells = []
+        for entry in device.get('commands') or []:
+            cell = _text(entry.get('status')).replace('_', ' ')
+            if entry.get('parts'):
+                cell += ' (%s %s)' % (entry['parts'], _text(entry.get('encoding')))
+            if entry.get('reply') is not None:
+                cell += ': %s' % _cell(entry['reply'])
+            cells.append(' %s |' % cell)
+        out.append('| %s | %s | %s | %s |%s' % (
+            device.get('number'), _cell(device.get('label')),
+            _cell('%s %s' % (endpoint.get('id'), _text(endpoint.get('name')))) if endpoint else '-', device.get('status'), ''.join(cells)))
+    failed = [device for device in devices if device.get('status') == 'failed']
+    if failed:
+        out += ['', '## Failures', '']
+        for device in failed:
+            out.append('- **%s**%s at %s: %s' % (device.get('label'),
+                                                 (' (endpoint %s)' % device['endpoint']['id']) if device.get('endpoint') else '',
+                                                 device.get('failed_at'), device.get('reason')))
+    if not report.get('payloads_hidden'):
+        out += ['', '## Payloads', '']
+        for device in devices:
+            for entry in device.get('commands') or []:
+                if entry.get('payload') is not None:
+                    out.append('- %s, %s: `%s`' % (device.get('label'), entry.get('name'), _text(entry['payload']).replace('`', "'")))
+    return '\n'.join(out) + '\n'
+
+
+RENDERERS = {'json': to_json, 'junit': to_junit, 'markdown': to_markdown}
+
+
+def write_atomic(path, text, mode):
+    """Write ``text`` to ``path`` through a temporary file in the same directory; return whether it changed."""
+    data = text.encode('utf-8')
+    try:
+        with open(path, 'rb') as handle:
+            if handle.read() == data:
+                os.chmod(path, mode)
+                return False
+    except (IOError, OSError):
+        pass
+    directory = os.path.dirname(path) or '.'
+    fd, temporary = tempfile.mkstemp(prefix='.report-', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(data)
+        os.chmod(temporary, mode)
+        os.rename(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    return True

@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: sms_rollout_report
+short_description: Write the report of an sms_provisioning rollout as JSON, JUnit XML and Markdown files
+version_added: 0.1.0
+description:
+  - Writes the report that the P(emnify.iot.sms_provisioning#role) role builds (its C(sms_provisioning_report) fact) to
+    one file per format in one task, each written atomically. A file whose content is already the same is left alone.
+  - The JUnit XML file has a test suite for the device checks and one per command, with one test case per device, so a
+    CI server (GitLab, Jenkins, AWX) shows each device's result.
+  - The role calls this module; use it yourself to write a report again from a saved JSON report.
+  - Makes no API request and takes no connection options, so it is not in the C(emnify.iot.emnify) action group.
+author:
+  - emnify.iot maintainers (@emnify)
+options:
+  report:
+    description: The report data, as the role's C(sms_provisioning_report) fact or its JSON file.
+    type: dict
+    required: true
+  path:
+    description: The directory to write to. It is created (mode C(0750)) when missing.
+    type: path
+    required: true
+  name:
+    description: The file name without extension; the files are C(NAME.json), C(NAME.junit.xml) and C(NAME.md).
+    type: str
+    default: sms-provisioning
+  formats:
+    description: The files to write.
+    type: list
+    elements: str
+    choices: [json, junit, markdown]
+    default: [json, junit, markdown]
+  mode:
+    description: The mode of the files, in octal.
+    type: str
+    default: '0640'
+attributes:
+  check_mode:
+    description: Can run in C(check_mode) and return changed status prediction without modifying target.
+    support: full
+    details:
+      - In check mode nothing is written; RV(written) lists the files that would change. The role runs this task with
+        C(check_mode=false), so a plan is written too.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
+    support: none
+notes:
+  - The report never holds the application token. It holds payloads only when the role ran with
+    C(sms_provisioning_no_log=false).
+seealso:
+  - name: The sms_provisioning role
+    description: The role that builds the report.
+    link: https://github.com/emnify/ansible-collection-iot/blob/main/docs/role-sms_provisioning.md
+'''
+
+EXAMPLES = r'''
+- name: Write the JUnit file of a saved report again
+  emnify.iot.sms_rollout_report:
+    report: "{{ lookup('ansible.builtin.file', 'reports/sms-provisioning.json') | from_json }}"
+    path: reports/again
+    formats: [junit]
+'''
+
+RETURN = r'''
+files:
+  description: The path of each file, by format.
+  returned: always
+  type: dict
+  sample: {"json": "/srv/reports/sms-provisioning.json", "junit": "/srv/reports/sms-provisioning.junit.xml"}
+written:
+  description: The formats whose file was written (or would be, in check mode) because its content changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [json, junit, markdown]
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import FORMATS, RENDERERS, write_atomic
+
+
+def _same(path, text):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read() == text.encode('utf-8')
+    except (IOError, OSError):
+        return False
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            report=dict(type='dict', required=True),
+            path=dict(type='path', required=True),
+            name=dict(type='str', default='sms-provisioning'),
+            formats=dict(type='list', elements='str', choices=sorted(FORMATS), default=['json', 'junit', 'markdown']),
+            mode=dict(type='str', default='0640'),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        mode = int(params['mode'], 8)
+        if not 0 <= mode <= 0o7777:
+            raise ValueError()
+    except ValueError:
+        module.fail_json(msg='mode: must be an octal file mode such as 0640, got %r' % params['mode'])
+    name = params['name']
+    if not name or os.sep in name or name in ('.', '..'):
+        module.fail_json(msg='name: must be a plain file name without a directory, got %r' % name)
+    directory = params['path']
+    formats = list(dict.fromkeys(params['formats']))
+    files = dict((fmt, os.path.join(directory, name + FORMATS[fmt])) for fmt in formats)
+    written = []
+    try:
+        texts = dict((fmt, RENDERERS[fmt](params['report'])) for fmt in formats)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        module.fail_json(msg='report: is not an sms_provisioning report (%s: %s)' % (type(exc).__name__, exc))
+    try:
+        if not os.path.isdir(directory):
+            written = list(formats)
+            if not module.check_mode:
+                os.makedirs(directory, 0o750)
+        for fmt in formats:
+            if module.check_mode:
+                if not _same(files[fmt], texts[fmt]) and fmt not in written:
+                    written.append(fmt)
+            elif write_atomic(files[fmt], texts[fmt], mode) and fmt not in written:
+                written.append(fmt)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='path: cannot write the report to %s: %s' % (directory, exc), files=files)
+    module.exit_json(changed=bool(written), files=files, written=written)
+
+
+if __name__ == '__main__':
+    main()
