@@ -29,11 +29,11 @@ options:
     required: true
   step:
     description:
-      - V(resolve) builds the state from the device list and the O(lookup) result of M(emnify.iot.emnify_endpoint_info).
+      - V(resolve) builds the state from the device list and the O(lookup) result of M(emnify.iot.emnify_endpoint_info);
+        with O(commands) (the role's raw commands) and no template in them, every device gets their payloads as they are.
       - V(templated) says whether any payload or reply pattern of the commands holds a Jinja template.
-      - V(static) adds the same payloads (from O(commands), the role's raw commands) to every device.
-      - V(render_input) lists what the payload templates see per device; V(rendered) adds their rendered output
-        (O(rendered)).
+      - V(render_input) lists what the payload templates see per device (with the O(lookup) result); V(rendered) adds
+        their rendered output (O(rendered)).
       - V(groups) groups the pending devices by payload for the commands O(indexes); V(messages) lists the
         C(messages) of M(emnify.iot.emnify_sms) for command O(index).
       - V(plan) plans every message on the controller; V(checked_plan) records check-mode results (O(result), a
@@ -43,10 +43,10 @@ options:
       - V(report) builds the report.
     type: str
     required: true
-    choices: [resolve, templated, static, render_input, rendered, groups, messages, plan, checked_plan, sent, waiting,
+    choices: [resolve, templated, render_input, rendered, groups, messages, plan, checked_plan, sent, waiting,
               polled, report]
   lookup:
-    description: The result of M(emnify.iot.emnify_endpoint_info) (O(step=resolve)).
+    description: The result of M(emnify.iot.emnify_endpoint_info) (O(step=resolve), O(step=render_input)).
     type: dict
   max_fail_percentage:
     description: The failure threshold in percent of the devices (O(step=resolve)).
@@ -54,8 +54,8 @@ options:
     default: 100
   commands:
     description:
-      - The role's raw commands (O(step=static)) or its normalised commands (O(step=plan), O(step=checked_plan),
-        O(step=report)).
+      - The role's raw commands (O(step=resolve)) or its normalised commands (O(step=plan),
+        O(step=checked_plan), O(step=report)).
     type: list
     elements: dict
   devices:
@@ -127,10 +127,9 @@ from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout
 
 def _steps():
     return {
-        'resolve': lambda data, kw: _rollout.resolve(data, kw.get('lookup'), kw.get('max_fail_percentage', 100)),
+        'resolve': lambda data, kw: _rollout.resolve(data, kw.get('lookup'), kw.get('max_fail_percentage', 100), kw.get('commands')),
         'templated': lambda data, kw: _rollout.is_templated(data),
-        'static': lambda data, kw: _rollout.with_static_payloads(data, kw['commands']),
-        'render_input': lambda data, kw: _rollout.render_input(data, kw['devices']),
+        'render_input': lambda data, kw: _rollout.render_input(data, kw['devices'], kw.get('lookup')),
         'rendered': lambda data, kw: _rollout.with_rendered(data, kw['rendered']),
         'groups': lambda data, kw: _rollout.groups(data, kw['indexes']),
         'messages': lambda data, kw: _rollout.messages(data, int(kw['index'])),

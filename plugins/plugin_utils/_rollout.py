@@ -4,7 +4,7 @@
 """The state of an ``sms_provisioning`` rollout and its transitions, on the controller.
 
 The role keeps one dictionary, the *state*: the device table (``devices``), each device's state
-(``status``), the endpoints found for them (``endpoints``), the result of every device and command
+(``status``), the payloads (``static``, or ``rendered`` per device), the result of every device and command
 (``results``, keyed ``<device key>/<command index>``), the API requests spent per step
 (``requests``) and whether the failure threshold stopped the rollout (``aborted``). Every step of the
 role is one function here that takes the state and a module result and returns the new state, so a
@@ -83,18 +83,19 @@ def _result_key(device_key, index):
 
 # Resolve -----------------------------------------------------------------------------------------
 
-def resolve(devices, lookup, max_fail_percentage=100):
+def resolve(devices, lookup, max_fail_percentage=100, commands=None):
     """Match each device item with the endpoint ``emnify_endpoint_info`` found for it; the initial state.
 
     A device fails the ``resolve`` step when nothing or more than one endpoint matches, when an earlier
-    item already names the same endpoint, or when the endpoint cannot receive SMS.
+    item already names the same endpoint, or when the endpoint cannot receive SMS. With the raw
+    ``commands`` and none of them templated, every device gets their payloads as they are.
     """
     lookup = lookup or {}
     found = {}
     for entry in lookup.get('lookups') or []:
         found['%s=%s' % (entry.get('field'), _text(entry.get('value')))] = list(entry.get('endpoint_ids') or [])
     by_id = dict((str(endpoint.get('id')), endpoint) for endpoint in lookup.get('endpoints') or [])
-    table, status, endpoints, owner = [], {}, {}, {}
+    table, status, owner = [], {}, {}
     for number, item in enumerate(devices or [], 1):
         key = 'd%04d' % number
         field = next((name for name in SELECTORS if item.get(name) is not None), None)
@@ -116,7 +117,6 @@ def resolve(devices, lookup, max_fail_percentage=100):
                 reason = 'endpoint %s was matched but not returned by the lookup' % ids[0]
             else:
                 owner[str(ids[0])] = label
-                endpoints[str(ids[0])] = endpoint
                 if not endpoint.get('sms_ready', False):
                     reason = 'cannot receive SMS: %s' % ', '.join(str(one) for one in endpoint.get('sms_not_ready_reasons') or ['not ready'])
         summary = None
@@ -128,9 +128,12 @@ def resolve(devices, lookup, max_fail_percentage=100):
         status[key] = {'state': 'pending' if reason is None else 'failed', 'step': None if reason is None else 'resolve',
                        'reason': reason}
     requests = (lookup.get('api_usage') or {}).get('requests', 0) or 0
-    return {'devices': table, 'status': status, 'endpoints': endpoints, 'results': {}, 'requests': {'lookup': requests},
-            'aborted': False, 'abort_reason': None, 'max_fail_percentage': float(max_fail_percentage),
-            'rendered': None, 'static': None}
+    state = {'devices': table, 'status': status, 'results': {}, 'requests': {'lookup': requests},
+             'aborted': False, 'abort_reason': None, 'max_fail_percentage': float(max_fail_percentage),
+             'rendered': None, 'static': None}
+    if commands is not None and not is_templated(commands):
+        state = with_static_payloads(state, commands)
+    return state
 
 
 # Payloads ----------------------------------------------------------------------------------------
@@ -154,8 +157,10 @@ def with_static_payloads(state, commands):
     return state
 
 
-def render_input(state, devices):
-    """What the payload templates see for each device that is still healthy: ``device`` and ``endpoint``."""
+def render_input(state, devices, lookup):
+    """What the payload templates see for each device that is still healthy: ``device`` and its ``endpoint`` as
+    the ``lookup`` (the ``emnify_endpoint_info`` result) returned it."""
+    endpoints = dict((str(endpoint.get('id')), endpoint) for endpoint in (lookup or {}).get('endpoints') or [])
     out = []
     for device in state['devices']:
         if state['status'][device['key']]['state'] != 'pending':
@@ -163,7 +168,7 @@ def render_input(state, devices):
         item = plain(devices[device['number'] - 1])
         item['vars'] = item.get('vars') or {}
         item['label'] = device['label']
-        out.append({'key': device['key'], 'device': item, 'endpoint': state['endpoints'].get(str(device['endpoint_id']))})
+        out.append({'key': device['key'], 'device': item, 'endpoint': endpoints.get(str(device['endpoint_id']))})
     return out
 
 

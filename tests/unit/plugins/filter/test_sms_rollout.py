@@ -17,11 +17,10 @@ def test_the_filter_is_registered():
     assert FilterModule().filters() == {'sms_rollout': sms_rollout}
 
 
-def test_resolve_then_static_then_messages():
+def test_resolve_then_messages():
     lookup = {'lookups': [{'field': 'id', 'value': '7', 'endpoint_ids': [7]}],
               'endpoints': [{'id': 7, 'name': 'a', 'sms_ready': True, 'status': {'name': 'enabled'}}]}
-    state = sms_rollout([{'id': 7}], 'resolve', lookup=lookup, max_fail_percentage=50.0)
-    state = sms_rollout(state, 'static', commands=[{'payload': 'PING'}])
+    state = sms_rollout([{'id': 7}], 'resolve', lookup=lookup, max_fail_percentage=50.0, commands=[{'payload': 'PING'}])
     assert sms_rollout(state, 'messages', index=0) == [{'endpoint_id': 7, 'payload': 'PING'}]
     assert sms_rollout([{'payload': '{{ x }}'}], 'templated') is True
 
@@ -29,5 +28,5 @@ def test_resolve_then_static_then_messages():
 def test_unknown_steps_and_missing_arguments_are_filter_errors():
     with pytest.raises(AnsibleFilterError, match='step must be one of'):
         sms_rollout({}, 'launch')
-    with pytest.raises(AnsibleFilterError, match=r"sms_rollout\(static\): missing 'commands'"):
-        sms_rollout({}, 'static')
+    with pytest.raises(AnsibleFilterError, match=r"sms_rollout\(plan\): missing 'commands'"):
+        sms_rollout({}, 'plan')

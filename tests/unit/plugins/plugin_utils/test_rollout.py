@@ -34,12 +34,21 @@ def _command(index=0, wait='none', **kwargs):
     return command
 
 
+def _fleet(count):
+    return _lookup(*[('id', str(100 + number), [100 + number]) for number in range(count)],
+                   endpoints=[_endpoint(100 + number) for number in range(count)])
+
+
 def _state(count=3, commands=None, max_fail=100):
     devices = [{'id': 100 + number} for number in range(count)]
-    lookup = _lookup(*[('id', str(100 + number), [100 + number]) for number in range(count)],
-                     endpoints=[_endpoint(100 + number) for number in range(count)])
-    state = _rollout.resolve(devices, lookup, max_fail)
-    return _rollout.with_static_payloads(state, commands or [{'payload': 'APN,iot.example.net'}])
+    return _rollout.resolve(devices, _fleet(count), max_fail, commands or [{'payload': 'APN,iot.example.net'}])
+
+
+def test_resolve_gives_plain_payloads_to_every_device_and_leaves_templates_to_the_render_step():
+    plain = _rollout.resolve([{'id': 100}], _fleet(1), commands=[{'payload': 'PING', 'reply_pattern': '^OK'}])
+    assert plain['static'] == {'payloads': ['PING'], 'patterns': ['^OK']}
+    templated = _rollout.resolve([{'id': 100}], _fleet(1), commands=[{'payload': 'APN,{{ device.vars.apn }}'}])
+    assert templated['static'] is None and templated['rendered'] is None
 
 
 def test_resolve_matches_each_device_and_reports_why_one_fails():
@@ -78,7 +87,7 @@ def test_groups_and_messages_follow_the_rendered_payloads_of_pending_devices():
     assert _rollout.groups(state, [0]) == [{'command': 0, 'payload': 'A', 'keys': ['d0001', 'd0003'], 'endpoint_ids': [100, 102],
                                             'messages': [{'endpoint_id': 100, 'payload': 'A'}, {'endpoint_id': 102, 'payload': 'A'}]}]
     assert _rollout.messages(state, 0) == [{'endpoint_id': 100, 'payload': 'A'}, {'endpoint_id': 102, 'payload': 'A'}]
-    inputs = _rollout.render_input(state, [{'id': 100, 'vars': {'apn': 'x'}}, {'id': 101}, {'id': 102}])
+    inputs = _rollout.render_input(state, [{'id': 100, 'vars': {'apn': 'x'}}, {'id': 101}, {'id': 102}], _fleet(3))
     assert [entry['key'] for entry in inputs] == ['d0001', 'd0003']
     assert inputs[0]['device'] == {'id': 100, 'vars': {'apn': 'x'}, 'label': 'id=100'}
     assert inputs[1]['endpoint']['id'] == 102
