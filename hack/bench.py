@@ -41,9 +41,12 @@ TWO_PART = ('CFG,APN=iot.example.net,USER=fleet,PASS=s3cr3t,SERVER=tcp://telemet
             'HEARTBEAT=3600,GPS=ON,ODO=ON,LED=OFF,TZ=UTC,APNAUTH=PAP,RETRY=3,SLEEP=DEEP,WAKE=MOTION,REPORT=JSON,FW=AUTO,'
             'NTP=pool.ntp.org,LOG=WARN,ID=FLEET-A')
 COMMANDS = {1: ONE_PART, 2: TWO_PART}
-TOOLS = ('role', 'collection', 'uri', 'python')
-OURS = ('role', 'collection')
-LABELS = {'role': 'emnify.iot role', 'collection': 'emnify.iot modules', 'uri': 'ansible.builtin.uri loop', 'python': 'Python requests loop'}
+TOOLS = ('role', 'role_ids', 'collection', 'uri', 'python')
+OURS = ('role', 'role_ids', 'collection')
+LABELS = {'role': 'emnify.iot role', 'role_ids': 'emnify.iot role, ids trusted', 'collection': 'emnify.iot modules',
+          'uri': 'ansible.builtin.uri loop', 'python': 'Python requests loop'}
+# The playbook of each tool in hack/bench/; the two role cases differ only in sms_provisioning_lookup.
+PLAYBOOKS = {'role': 'role', 'role_ids': 'role', 'collection': 'collection', 'uri': 'uri'}
 
 
 def parts_by_hand(parts):
@@ -142,8 +145,9 @@ def measure(command, env, log):
 def run_case(sim, size, tool, parts, rerun, scale, work):
     ids = [11380000 + index for index in ready_indexes(size)]
     config = {'bench_endpoint_ids': ids, 'bench_devices': [{'id': endpoint_id} for endpoint_id in ids], 'bench_payload': COMMANDS[parts],
-              'bench_parts': parts_by_hand(parts), 'bench_concurrency': CONCURRENCY, 'bench_report_dir': os.path.join(work, 'report')}
-    vars_file = os.path.join(work, 'vars-%d-%d.json' % (size, parts))
+              'bench_parts': parts_by_hand(parts), 'bench_concurrency': CONCURRENCY, 'bench_report_dir': os.path.join(work, 'report'),
+              'bench_lookup': tool != 'role_ids'}
+    vars_file = os.path.join(work, 'vars-%d-%s-%d.json' % (size, tool, parts))
     with open(vars_file, 'w', encoding='utf-8') as handle:
         json.dump(config, handle)
     env = dict(os.environ, EMNIFY_API_URL=sim.url, EMNIFY_APPLICATION_TOKEN=sim.token, ANSIBLE_NOCOLOR='1',
@@ -153,7 +157,7 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
     if tool == 'python':
         command = [os.path.join(VENV, 'bin', 'python'), os.path.join(BENCH, 'python_loop.py'), vars_file]
     else:
-        command = [os.path.join(VENV, 'bin', 'ansible-playbook'), os.path.join(BENCH, tool + '.yml'), '-e', '@' + vars_file]
+        command = [os.path.join(VENV, 'bin', 'ansible-playbook'), os.path.join(BENCH, PLAYBOOKS[tool] + '.yml'), '-e', '@' + vars_file]
     log = os.path.join(work, 'log-%d-%s-%d.txt' % (size, tool, parts))
     sim.admin('POST', 'reset')
     rows = []
@@ -251,7 +255,7 @@ def plot(rows, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    colours = {'role': 'tab:purple', 'collection': 'tab:green', 'uri': 'tab:red', 'python': 'tab:blue'}
+    colours = {'role': 'tab:purple', 'role_ids': 'tab:orange', 'collection': 'tab:green', 'uri': 'tab:red', 'python': 'tab:blue'}
     for tool in TOOLS:
         for parts, style in ((1, 'o-'), (2, 's--')):
             points = sorted((r['size'], r['seconds']) for r in rows if r['tool'] == tool and r['parts'] == parts and r['phase'] == 'first run')
@@ -496,7 +500,8 @@ def main():
     parser.add_argument('--quick', action='store_true', help='a short run: 20 and 300 devices, no uri rerun')
     parser.add_argument('--out', default='docs/benchmark', help='prefix of the report files OUT.md and OUT.png (default docs/benchmark)')
     parser.add_argument('--scale', type=float, default=0.1, help='rate-limit window scale for fleets above 100 devices (default 0.1)')
-    parser.add_argument('--tools', default='role,uri,python', help='cases to run, comma-separated, from %s (default role,uri,python)' % ','.join(TOOLS))
+    parser.add_argument('--tools', default='role,role_ids,uri,python',
+                        help='cases to run, comma-separated, from %s (default role,role_ids,uri,python)' % ','.join(TOOLS))
     parser.add_argument('--from-json', action='append', help='write the report from the raw results of earlier runs (repeat to merge), without running')
     parser.add_argument('--in-venv', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -89,7 +89,11 @@ def resolve(devices, lookup, max_fail_percentage=100, commands=None):
     A device fails the ``resolve`` step when nothing or more than one endpoint matches, when an earlier
     item already names the same endpoint, or when the endpoint cannot receive SMS. With the raw
     ``commands`` and none of them templated, every device gets their payloads as they are.
+
+    ``lookup`` None (the role's ``sms_provisioning_lookup=false``) trusts the ids of the device list: emnify
+    itself refuses an unknown id (404) or a device that cannot receive SMS (409) when it is sent to.
     """
+    trusted = lookup is None
     lookup = lookup or {}
     found = {}
     for entry in lookup.get('lookups') or []:
@@ -103,6 +107,9 @@ def resolve(devices, lookup, max_fail_percentage=100, commands=None):
         label = '%s=%s' % (field, value) if field else 'device %d' % number
         reason, endpoint = None, None
         ids = found.get(label, []) if field else []
+        if trusted and field == 'id':
+            ids = [item['id']]
+            by_id.setdefault(str(item['id']), {'id': item['id'], 'sms_ready': True})
         if not field:
             reason = 'names no endpoint (give one of %s)' % ', '.join(SELECTORS)
         elif not ids:
@@ -161,6 +168,8 @@ def render_input(state, devices, lookup):
     """What the payload templates see for each device that is still healthy: ``device`` and its ``endpoint`` as
     the ``lookup`` (the ``emnify_endpoint_info`` result) returned it."""
     endpoints = dict((str(endpoint.get('id')), endpoint) for endpoint in (lookup or {}).get('endpoints') or [])
+    if lookup is None:
+        endpoints = dict((str(device['endpoint_id']), {'id': device['endpoint_id']}) for device in state['devices'])
     out = []
     for device in state['devices']:
         if state['status'][device['key']]['state'] != 'pending':

@@ -73,6 +73,16 @@ def test_resolve_without_a_lookup_fails_every_device():
     assert state['status']['d0001'] == {'state': 'failed', 'step': 'resolve', 'reason': 'no endpoint has id 5'}
 
 
+def test_resolve_without_lookup_trusts_the_ids_but_still_refuses_a_repeated_one():
+    state = _rollout.resolve([{'id': 7}, {'name': 'x'}, {'id': 7}], None)
+    assert [state['status'][key]['state'] for key in ('d0001', 'd0002', 'd0003')] == ['pending', 'failed', 'failed']
+    assert state['devices'][0]['endpoint_id'] == 7 and state['devices'][0]['endpoint']['id'] == 7
+    assert state['status']['d0003']['reason'] == 'endpoint 7 is already in the list as id=7'
+    assert state['requests'] == {'lookup': 0}
+    state = _rollout.with_static_payloads(state, [{'payload': 'P'}])
+    assert _rollout.render_input(state, [{'id': 7}, {'name': 'x'}, {'id': 7}], None)[0]['endpoint'] == {'id': 7}
+
+
 def test_templates_are_detected_in_payloads_and_reply_patterns():
     assert not _rollout.is_templated([{'payload': 'APN,a'}, {'payload': 'PING', 'reply_pattern': '^OK'}])
     assert _rollout.is_templated([{'payload': 'APN,{{ device.vars.apn }}'}])
