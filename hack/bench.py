@@ -330,15 +330,17 @@ One run of `make bench` (`python3 hack/bench.py`) does, per fleet size:
 The ways of doing the work:
 
 1. **emnify.iot role** (`hack/bench/role.yml`): the `emnify.iot.sms_provisioning` role with the device list (by
-   endpoint id) and one command with `wait: none`. The role looks up all devices with one `emnify_endpoint_info` call,
-   plans the message in check mode (one history read per distinct message), sends with one `emnify_sms` task
-   for all devices, and writes its JSON, JUnit and Markdown reports. **emnify.iot modules**
-   (`hack/bench/collection.yml`): the same work with the two modules alone, `emnify.iot.emnify_endpoint_info` for the
-   whole list, then one `emnify.iot.emnify_sms` task for every device that can receive SMS. Both use
-   `concurrency: {concurrency}` (the default is 4; the benchmark uses {concurrency} so that, with the windows scaled
-   down, the rate limit and not the 50 ms latency is the bottleneck, as it is at the real limits). `emnify_sms` reads
-   each device's SMS history once and sends only the parts that are missing, so the rerun sends nothing. The token
-   cache is on (the default), in a directory of its own per case.
+   endpoint id), one command with `wait: none` and its defaults otherwise. It looks up all devices with one
+   `emnify_endpoint_info` call (one request per 1,000 endpoints of the fleet), splits the message on the controller
+   with the code of `emnify_sms` (no request), sends with one `emnify_sms` task for all devices, and writes its JSON,
+   JUnit and Markdown reports with one `sms_rollout_report` task; its bookkeeping runs in Python (the
+   `emnify.iot.sms_rollout` filter). **emnify.iot role, ids trusted**: the same role with `sms_provisioning_lookup:
+   false`, which trusts the ids and makes no lookup. **emnify.iot modules** (`hack/bench/collection.yml`, with
+   `--tools collection`): the same work with the two modules alone. All use `concurrency: {concurrency}` (the default
+   is 4; the benchmark uses {concurrency} so that, with the windows scaled down, the rate limit and not the 50 ms
+   latency is the bottleneck, as it is at the real limits). `emnify_sms` reads each device's SMS history once and sends
+   only the parts that are missing, so the rerun sends nothing. The token cache is on (the default), in a directory of
+   its own per case.
 2. **ansible.builtin.uri loop** (`hack/bench/uri.yml`): authenticates once, then one `ansible.builtin.uri` POST per
    device and per part in a loop, with the parts and the UDH of the two-part command written by hand, 429 answers
    retried with `until`/`retries`/`delay`. No history read, so the rerun sends everything again.
