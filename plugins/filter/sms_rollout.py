@@ -30,7 +30,8 @@ options:
   step:
     description:
       - V(resolve) builds the state from the device list and the O(lookup) result of M(emnify.iot.emnify_endpoint_info);
-        with O(commands) (the role's raw commands) and no template in them, every device gets their payloads as they are.
+        with O(commands) (the role's raw commands) and no template in them, every device gets their payloads as they are,
+        and with O(plan_commands) too they are planned as by V(plan) in the same step.
       - V(templated) says whether any payload or reply pattern of the commands holds a Jinja template.
       - V(render_input) lists what the payload templates see per device (with the O(lookup) result); V(rendered) adds
         their rendered output (O(rendered)).
@@ -58,6 +59,10 @@ options:
         O(step=checked_plan), O(step=report)).
     type: list
     elements: dict
+  plan_commands:
+    description: The role's normalised commands, to plan plain payloads at once (O(step=resolve)).
+    type: list
+    elements: dict
   devices:
     description: The role's device list (O(step=render_input)).
     type: list
@@ -79,7 +84,7 @@ options:
     description: A registered module result (O(step=checked_plan), O(step=sent), O(step=polled)).
     type: raw
   since:
-    description: The role's C(sms_provisioning_since) (O(step=plan)).
+    description: The role's C(sms_provisioning_since) (O(step=plan), O(step=resolve)).
     type: str
   no_log:
     description: Leave payloads out of the results and the report.
@@ -127,7 +132,8 @@ from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout
 
 def _steps():
     return {
-        'resolve': lambda data, kw: _rollout.resolve(data, kw.get('lookup'), kw.get('max_fail_percentage', 100), kw.get('commands')),
+        'resolve': lambda data, kw: _rollout.resolve(data, kw.get('lookup'), kw.get('max_fail_percentage', 100), kw.get('commands'),
+                                                     kw.get('plan_commands'), kw.get('since'), kw.get('no_log', True)),
         'templated': lambda data, kw: _rollout.is_templated(data),
         'render_input': lambda data, kw: _rollout.render_input(data, kw['devices'], kw.get('lookup')),
         'rendered': lambda data, kw: _rollout.with_rendered(data, kw['rendered']),

@@ -140,7 +140,9 @@ def main():
                 written.append(fmt)
     except (IOError, OSError) as exc:
         module.fail_json(msg='path: cannot write the report to %s: %s' % (directory, exc), files=files)
-    module.exit_json(changed=bool(written), files=files, written=written)
+    # The report can hold thousands of devices: do not echo it back as the task's invocation.
+    module.exit_json(changed=bool(written), files=files, written=written,
+                     invocation={'module_args': dict((key, value) for key, value in params.items() if key != 'report')})
 
 
 if __name__ == '__main__':

@@ -83,12 +83,15 @@ def _result_key(device_key, index):
 
 # Resolve -----------------------------------------------------------------------------------------
 
-def resolve(devices, lookup, max_fail_percentage=100, commands=None):
+def resolve(devices, lookup, max_fail_percentage=100, commands=None, plan_commands=None, since=None, no_log=True):
     """Match each device item with the endpoint ``emnify_endpoint_info`` found for it; the initial state.
 
     A device fails the ``resolve`` step when nothing or more than one endpoint matches, when an earlier
     item already names the same endpoint, or when the endpoint cannot receive SMS. With the raw
     ``commands`` and none of them templated, every device gets their payloads as they are.
+
+    With the normalised ``plan_commands`` too, the plain payloads are also planned (:func:`plan`) in the same
+    step, which saves the controller one pass over the state.
 
     ``lookup`` None (the role's ``sms_provisioning_lookup=false``) trusts the ids of the device list: emnify
     itself refuses an unknown id (404) or a device that cannot receive SMS (409) when it is sent to.
@@ -108,8 +111,12 @@ def resolve(devices, lookup, max_fail_percentage=100, commands=None):
         reason, endpoint = None, None
         ids = found.get(label, []) if field else []
         if trusted and field == 'id':
-            ids = [item['id']]
-            by_id.setdefault(str(item['id']), {'id': item['id'], 'sms_ready': True})
+            try:
+                ids = [int(value)]
+            except ValueError:
+                ids = []
+            else:
+                by_id.setdefault(str(ids[0]), {'id': ids[0], 'sms_ready': True})
         if not field:
             reason = 'names no endpoint (give one of %s)' % ', '.join(SELECTORS)
         elif not ids:
@@ -140,6 +147,8 @@ def resolve(devices, lookup, max_fail_percentage=100, commands=None):
              'rendered': None, 'static': None}
     if commands is not None and not is_templated(commands):
         state = with_static_payloads(state, commands)
+        if plan_commands is not None:
+            state = plan(state, plan_commands, since, no_log)
     return state
 
 

@@ -51,6 +51,13 @@ def test_resolve_gives_plain_payloads_to_every_device_and_leaves_templates_to_th
     assert templated['static'] is None and templated['rendered'] is None
 
 
+def test_resolve_plans_plain_payloads_in_the_same_step():
+    planned = _rollout.resolve([{'id': 100}], _fleet(1), commands=[{'payload': 'PING'}], plan_commands=[_command(0)])
+    assert planned['results']['d0001/0']['state'] == 'planned' and planned['requests']['preflight'] == 0
+    templated = _rollout.resolve([{'id': 100}], _fleet(1), commands=[{'payload': '{{ x }}'}], plan_commands=[_command(0)])
+    assert templated['results'] == {}
+
+
 def test_resolve_matches_each_device_and_reports_why_one_fails():
     devices = [{'id': 1}, {'name': 'missing'}, {'iccid': ' 89881 '}, {'id': 1}, {'name': 'off'}, {'name': 'twice'}]
     lookup = _lookup(('id', '1', [1]), ('name', 'missing', []), ('iccid', '89881', [2]), ('name', 'off', [3]),
@@ -74,13 +81,14 @@ def test_resolve_without_a_lookup_fails_every_device():
 
 
 def test_resolve_without_lookup_trusts_the_ids_but_still_refuses_a_repeated_one():
-    state = _rollout.resolve([{'id': 7}, {'name': 'x'}, {'id': 7}], None)
+    state = _rollout.resolve([{'id': '7'}, {'name': 'x'}, {'id': 7}], None)
     assert [state['status'][key]['state'] for key in ('d0001', 'd0002', 'd0003')] == ['pending', 'failed', 'failed']
     assert state['devices'][0]['endpoint_id'] == 7 and state['devices'][0]['endpoint']['id'] == 7
     assert state['status']['d0003']['reason'] == 'endpoint 7 is already in the list as id=7'
     assert state['requests'] == {'lookup': 0}
     state = _rollout.with_static_payloads(state, [{'payload': 'P'}])
     assert _rollout.render_input(state, [{'id': 7}, {'name': 'x'}, {'id': 7}], None)[0]['endpoint'] == {'id': 7}
+    assert _rollout.resolve([{'id': 'x1'}], None)['status']['d0001']['reason'] == 'no endpoint has id x1'
 
 
 def test_templates_are_detected_in_payloads_and_reply_patterns():
