@@ -127,6 +127,13 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.utils.unsafe_proxy import wrap_var
 
+try:
+    from ansible.template import trust_as_template  # noqa: F401 pylint: disable=unused-import
+except ImportError:  # ansible-core before 2.19 templates a filter's output again unless it is marked unsafe
+    MARK_UNSAFE = True
+else:  # ansible-core 2.19 and later never template a filter's output again
+    MARK_UNSAFE = False
+
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout
 
 
@@ -157,7 +164,8 @@ def sms_rollout(data, step, **kwargs):
     if step not in steps:
         raise AnsibleFilterError('sms_rollout: step must be one of %s, got %r' % (', '.join(sorted(steps)), step))
     try:
-        return wrap_var(steps[step](_rollout.plain(data), _rollout.plain(kwargs)))
+        value = steps[step](data, kwargs)
+        return wrap_var(value) if MARK_UNSAFE else value
     except KeyError as exc:
         raise AnsibleFilterError('sms_rollout(%s): missing %s' % (step, exc))
     except (TypeError, ValueError, AttributeError, IndexError) as exc:

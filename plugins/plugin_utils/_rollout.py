@@ -52,6 +52,15 @@ def plain(value):
     return value
 
 
+def _writable(state):
+    """A copy of ``state`` whose parts that steps change (status, results, requests) are new dictionaries; the
+    device table is shared, since no step changes it."""
+    state = dict(state)
+    for name in ('status', 'results', 'requests'):
+        state[name] = dict(state[name])
+    return state
+
+
 def module_error(result):
     """Why a module task failed: its message, or for a crash the last line of its error output."""
     result = result or {}
@@ -166,7 +175,7 @@ def is_templated(commands):
 
 def with_static_payloads(state, commands):
     """The state with the same payload and reply pattern for every device (no template in any command)."""
-    state = plain(state)
+    state = _writable(state)
     state['static'] = {'payloads': [_text(command.get('payload')).strip() for command in commands],
                        'patterns': [_text(command.get('reply_pattern')).strip() for command in commands]}
     state['rendered'] = None
@@ -192,7 +201,7 @@ def render_input(state, devices, lookup):
 
 def with_rendered(state, rendered):
     """The state with the payloads and reply patterns rendered per device (``{key: {payloads, patterns}}``)."""
-    state = plain(state)
+    state = _writable(state)
     state['rendered'] = plain(rendered)
     state['static'] = None
     return state
@@ -269,7 +278,7 @@ def plan(state, commands, since=None, no_log=True, now=None):
     A message the module would refuse (over its part limit, a character outside the chosen alphabet, a bad
     sender) fails the preflight for its devices only.
     """
-    state = plain(state)
+    state = _writable(state)
     results, status = {}, {}
     for group in groups(state, [command['index'] for command in commands]):
         command = commands[group['command']]
@@ -293,7 +302,7 @@ def plan(state, commands, since=None, no_log=True, now=None):
 def checked_plan(state, commands, plan_results, no_log=True):
     """The preflight in check mode, from the check-mode ``emnify_sms`` results (one per message group, looped):
     parts, encoding and what each device already has."""
-    state = plain(state)
+    state = _writable(state)
     results, status, requests = {}, {}, 0
     for result in plan_results or []:
         group = result.get('item') or {}
@@ -324,7 +333,7 @@ def sent(state, command, result, started_at, now=None):
     """Record one command's ``emnify_sms`` result (sent with :func:`messages` of the same state): SMS ids and
     parts per device, a failure for a device the API refused. A device that must be waited for goes to state
     ``waiting``."""
-    state = plain(state)
+    state = _writable(state)
     result = result or {}
     pending = [(key, group['endpoint_ids'][position]) for group in groups(state, [command['index']])
                for position, key in enumerate(group['keys'])]
@@ -377,7 +386,7 @@ def polled(state, command, history, deadline, now=None):
     command that matches its reply pattern. A part that ends FAILED, EXPIRED or CANCELED fails the device at once;
     after the deadline (a POSIX time stamp) the devices still waiting fail.
     """
-    state = plain(state)
+    state = _writable(state)
     history = history or {}
     moment = now or _now()
     final = moment.timestamp() >= float(deadline)
