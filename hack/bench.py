@@ -374,51 +374,58 @@ MEANING = """\
 - **req / part**: requests divided by parts sent. The collection spends one history read per device on top of the
   sends; that read is what makes the rerun free of sends and a resumed run send only the missing parts.
 - **peak MiB**: peak resident memory of the whole process tree. For Ansible this is dominated by the controller
-  and the forked worker, about 150 MiB, whatever the fleet size.
+  and the forked worker, about 150 MiB, plus the rollout's data, which grows with the fleet.
 """
 
 
 FINDINGS = """\
-## Where the collection misses a target, and why
+## How the targets are met, and the one the role's default misses
 
-**Zero 429s.** Met at every size. An earlier version paced each module process on its own, so the `emnify_sms`
-task started with an empty window although the `emnify_endpoint_info` task had just spent part of it, and got as many
-429s as the lookup had made requests. The client now shares its rolling windows (requests and authentications) with
-every module run of the user on the controller through a ledger file in the private cache directory
-(`plugins/module_utils/_pace_ledger.py`), and counts each request for its window plus a margin of 1 % of the window,
-which covers the difference between the time a request leaves and the time it arrives.
+**Requests.** A first run makes one authentication, the device lookup, one SMS history read per device and one POST
+per part; a rerun makes the lookup and the history reads. The role's preflight makes no request outside check mode:
+it splits each distinct message on the controller with the code `emnify_sms` uses (`plugins/module_utils/_sms_plan.py`),
+so a message over its part limit or outside its alphabet still fails its devices before anything is sent. The lookup
+costs one request per 1,000 endpoints of the organisation: 2 pages for the 1,000-device fleet, which fits the budget,
+and 6 for the 5,952 endpoints the 5,000-device fleet needs, 4 more than the budget's 2 spare requests. That is the
+price of the role's default preflight, which finds unknown devices and devices that cannot receive SMS before anything
+is sent and puts every device's name and ICCID in the report; emnify's endpoint list cannot be filtered by a list of
+ids, so any other preflight would cost a request per device. With `sms_provisioning_lookup: false` (the rows "ids
+trusted") the role makes no lookup and meets the budget at every size: parts + devices + 1 requests on a first run,
+devices on a rerun. emnify itself then refuses an unknown id (404 on the history read) or a device that cannot
+receive SMS (409 on the send), which fails that device only.
 
-**Requests at 1,000 and 5,000 devices.** Over budget by 1 to 5 requests. The request targets (first run parts +
-devices + 3, rerun devices + 3) leave room for one authentication and two more requests. The role spends one more
-history read on its check-mode plan of each distinct message (before anything is sent it verifies part limits and
-encoding on one device), and `emnify_endpoint_info` with many ids reads the whole endpoint list, one page per 1,000
-endpoints of the fleet (2 pages for the 1,001 to 2,000 endpoints of the 1,000-device fleet, 6 pages for the 5,952
-endpoints the benchmark needs for 5,000 devices that can receive SMS). emnify's endpoint list cannot filter by a list
-of ids, and one page per 1,000 endpoints is the cheapest way to check thousands of devices. A playbook that trusts
-its ids and calls `emnify_sms` alone needs parts + devices + 1 requests; a device that cannot receive SMS then fails
-in `emnify_sms` with emnify's 409 instead of being left out beforehand.
+**No history read where the history cannot hold the message.** Not done, because it cannot be proven with emnify's
+API: there is no organisation-wide SMS search, and the endpoint object carries no SMS count or date of the last SMS,
+so reading an endpoint's history is the only way to know it lacks the message. A journal on the controller would
+only know what this controller sent, not what a previous run elsewhere, another pipeline or the portal sent, and
+skipping the read on its word could send a message twice.
 
-**The role above 100 devices.** The role makes the same requests as the bare modules plus one history read (its
-check-mode plan of the message on the first device), but it runs about 30 Ansible tasks and renders its device
-tables, plan, results and reports with Jinja on the controller. That costs about 4 s at 100 devices and grows with the
-fleet (compare the role's and the modules' rows at 1,000 devices): this time is not spent waiting for the rate limit,
-so it adds to the floor instead of overlapping with it. The place to look is the role's templates that loop over all
-devices (`resolve.json.j2`, `plan.json.j2`, `sent.json.j2`, `report.json.j2`, `report.md.j2`) and the `set_fact` tasks
-that `combine` the per-device dictionaries in `tasks/apply.yml`; a run with the `ansible.posix.profile_tasks` callback
-shows which one dominates.
+**Zero 429s.** Met at every size. Each module run paces itself under the documented limits and shares its rolling
+windows (requests and authentications) with every other module run of the user on the controller through a ledger
+file in the private cache directory (`plugins/module_utils/_pace_ledger.py`), so the send task does not start with a
+full budget that the lookup task just spent. Each request counts for its window plus a margin of 1 % of the window,
+which covers the time between a request leaving and arriving.
 
-**Speed against the uri loop at 100 devices.** The role's time at 100 devices is mostly Ansible's fixed cost for its
-roughly 30 tasks, a few seconds before the first SMS, while the uri loop's time depends on the per-item cost of the
-machine it runs on; the targets above give this run's ratio. The bare modules (`--tools collection`) do the same work
-in about half the role's time. The fixed cost of the role is the next thing to cut.
+**Wall time against the floor.** The role's own work runs in Python: its bookkeeping (device table, plan, send
+results, report) in the `emnify.iot.sms_rollout` filter, and its three report files are written by one
+`emnify.iot.sms_rollout_report` task. Before, Jinja loops over all devices and four file tasks took about 13 s at
+1,000 devices and about 60 s at 5,000 on top of the send (the one-part first run took 43.9 s at 1,000 devices, 1.46 x
+the floor, and 207.1 s at 5,000, 1.38 x); the table above shows what is left. At 5,000 devices what remains outside
+the send is Ansible's cost of handing the rollout state (about 3 MB) from task to task and the lookup, 15 to 20 s. The
+floor is requests / (2,000 / window), but a rolling window lets 2,000 requests go at once and then makes the client
+wait for them to leave the window, so 5,000 requests at this benchmark's concurrency need about 67 s of sending
+against a floor of 75 s: a run's ratio is close to 1 when the requests dominate and grows with the role's fixed cost.
 
-**Speed against the loops.** The collection is faster than both loops although it makes one more request per
-device (the history read): the `ansible.builtin.uri` loop pays Ansible's per-item cost (a module process per item,
-about half a second here), the Python loop pays the 50 ms latency once per request, one after the other, while the
-module sends from a pool of threads and is bound only by the rate limit. At the real limits every tool is bound by
-the real-time floor: there, the collection's advantages are that it stays under the limit without 429s and that
-a rerun or a resumed run sends nothing twice. A plain loop stops at its first error (a
-lost answer, a 409 from one device), and running it again sends everything again.
+**Speed against the loops.** The role is faster than both loops although it makes one more request per device (the
+history read): the `ansible.builtin.uri` loop pays Ansible's cost for every loop item (a module process each, about
+a third of a second here), the Python loop pays the 50 ms latency once per request, one after the other, while
+`emnify_sms` sends from a pool of threads and is bound only by the rate limit. At the real limits every tool is bound
+by the real-time floor: there, the collection's advantages are that it stays under the limit without 429s, and that
+a rerun or a resumed run sends nothing twice, where a plain loop stops at its first error and, run again, sends
+everything again.
+
+**Memory.** The controller's peak grows far slower than the fleet: it is dominated by Ansible's controller and worker
+processes, about 150 MiB, plus the rollout state.
 """
 
 
@@ -450,7 +457,8 @@ def report(result, out):
         '# Benchmark: the collection, an `ansible.builtin.uri` loop and a Python loop',
         '',
         ('Generated by `make bench` (`python3 hack/bench.py --sizes %s`) on %s.' % (sizes, result['started'])) if not result.get('runs') else
-        ('Generated by `hack/bench.py` from %d runs, one after the other on the same machine: %s.' % (len(result['runs']), '; '.join(result['runs']))),
+        ('Generated by `hack/bench.py` from %s, one after the other on the same machine: %s.' % (
+            'one run' if len(result['runs']) == 1 else '%d runs' % len(result['runs']), '; '.join(result['runs']))),
         '',
         'Machine: %s; Python %s; load average %.1f before and %.1f after the run (the machine was shared with other '
         'work, so wall times of the loops carry some noise).' % (
