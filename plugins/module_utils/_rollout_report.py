@@ -163,16 +163,21 @@ def to_markdown(report):
 RENDERERS = {'json': to_json, 'junit': to_junit, 'markdown': to_markdown}
 
 
-def write_atomic(path, text, mode):
-    """Write ``text`` to ``path`` through a temporary file in the same directory; return whether it changed."""
-    data = text.encode('utf-8')
+def unchanged(path, text):
+    """Whether the file at ``path`` already holds exactly ``text``."""
     try:
         with open(path, 'rb') as handle:
-            if handle.read() == data:
-                os.chmod(path, mode)
-                return False
+            return handle.read() == text.encode('utf-8')
     except (IOError, OSError):
-        pass
+        return False
+
+
+def write_atomic(path, text, mode):
+    """Write ``text`` to ``path`` through a temporary file in the same directory; return whether it changed."""
+    if unchanged(path, text):
+        os.chmod(path, mode)
+        return False
+    data = text.encode('utf-8')
     directory = os.path.dirname(path) or '.'
     fd, temporary = tempfile.mkstemp(prefix='.report-', dir=directory)
     try:

@@ -87,15 +87,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import FORMATS, RENDERERS, write_atomic
-
-
-def _same(path, text):
-    try:
-        with open(path, 'rb') as handle:
-            return handle.read() == text.encode('utf-8')
-    except (IOError, OSError):
-        return False
+from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import FORMATS, RENDERERS, unchanged, write_atomic
 
 
 def main():
@@ -134,7 +126,7 @@ def main():
                 os.makedirs(directory, 0o750)
         for fmt in formats:
             if module.check_mode:
-                if not _same(files[fmt], texts[fmt]) and fmt not in written:
+                if not unchanged(files[fmt], texts[fmt]) and fmt not in written:
                     written.append(fmt)
             elif write_atomic(files[fmt], texts[fmt], mode) and fmt not in written:
                 written.append(fmt)

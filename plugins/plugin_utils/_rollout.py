@@ -30,10 +30,6 @@ DELIVERED = 4
 TEMPLATE_MARKERS = ('{{', '{%', '{#')
 
 
-class RolloutError(ValueError):
-    """A step was called with data it cannot use."""
-
-
 def _now():
     return datetime.datetime.now(datetime.timezone.utc)
 
