@@ -13,7 +13,7 @@ import re
 
 from _sim_common import Response, JSON_UTF8, error_body
 
-ACTIONS = ("status", "status_after", "reset_before", "reset_after", "delay", "revoke_tokens")
+ACTIONS = ("status", "status_after", "status_store_later", "reset_before", "reset_after", "delay", "revoke_tokens")
 RULE_KEYS = frozenset(("method", "path", "action", "status", "times", "skip", "delay_ms", "body", "headers"))
 
 # Bodies for an injected status when the rule gives none: emnify's error bodies for 4xx, the API
@@ -98,14 +98,14 @@ def validate_rule(spec):
             problem = "path is not a valid regular expression: %s" % exc
         if problem:
             raise ValueError(problem)
-    if spec["action"] in ("status", "status_after"):
+    if spec["action"] in ("status", "status_after", "status_store_later"):
         if "status" not in spec:
             raise ValueError("action %s needs a status" % spec["action"])
         _int_in(spec, "status", 200, 599, None)
     elif spec["action"] == "revoke_tokens":
         spec.setdefault("status", 401)
-    if spec["action"] == "delay" and "delay_ms" not in spec:
-        raise ValueError("action delay needs delay_ms")
+    if spec["action"] in ("delay", "status_store_later") and "delay_ms" not in spec:
+        raise ValueError("action %s needs delay_ms" % spec["action"])
     _int_in(spec, "delay_ms", 0, 600000, 0)
     if "times" in spec and spec["times"] is not None:
         _int_in(spec, "times", 1, None, 1)

@@ -11,6 +11,7 @@ import socket
 import ssl
 import struct
 import sys
+import threading
 import time
 import traceback
 
@@ -230,6 +231,17 @@ class Handler(BaseHTTPRequestHandler):
             return rule.response(), "fault_status"
         request = Request(self.command, path, query, body, body_error, list(self.headers.items()),
                           self.client_address[0], self.base_url())
+        if action == "status_store_later":
+            # A gateway that gives up while the backend goes on: answer now, process delay_ms later. The request
+            # counts against the rate limits when it arrives, like any request the gateway passes on.
+            with state.lock:
+                limited = sim.api.rate_limited_locked(request, route)
+            if limited is not None:
+                return limited, "answered"
+            later = threading.Timer(rule.delay_ms / 1000.0, sim.api.respond, (request, route), {"check_limits": False})
+            later.daemon = True
+            later.start()
+            return rule.response(), "fault_status_store_later"
         response = sim.api.respond(request, route)
         if action == "status_after":
             return rule.response(), "fault_status_after"

@@ -744,6 +744,24 @@ def test_fault_status_after_processes_the_request(client):
     assert [item["payload"] for item in client.admin_json("GET", "/sms")] == ["kept"]
 
 
+def test_fault_status_store_later_answers_now_and_stores_later(client):
+    import time  # pylint: disable=import-outside-toplevel
+    client.admin_json("POST", "/faults", {"method": "POST", "path": sms_path(SILENT), "action": "status_store_later",
+                                          "status": 504, "delay_ms": 600}, expect=201)
+    started = time.monotonic()
+    response = client.api("POST", "/api/v1/endpoint/%d/sms" % SILENT, json={"payload": "late"})
+    assert response.status_code == 504 and response.json() == {"message": "Endpoint request timed out"}
+    assert client.admin_json("GET", "/sms") == []
+    assert client.api("GET", "/api/v1/endpoint/%d/sms" % SILENT).json() == []
+    stored = wait_for(lambda: client.admin_json("GET", "/sms"), timeout=5)
+    assert [item["payload"] for item in stored] == ["late"]
+    assert time.monotonic() - started >= 0.6
+    log = client.admin_json("GET", "/requests")["requests"]
+    assert [(entry["status"], entry["outcome"]) for entry in log if entry["route"].startswith("POST /api/v1/endpoint")] == [(504, "fault_status_store_later")]
+    stats = client.stats()
+    assert stats["sms_posted"] == 1 and stats["faults_applied"] == 1 and stats["by_status"]["504"] == 1
+
+
 def test_fault_reset_before_drops_the_request(client):
     import requests  # pylint: disable=import-outside-toplevel
     client.admin_json("POST", "/faults", {"method": "POST", "path": sms_path(SILENT), "action": "reset_before"}, expect=201)
@@ -782,7 +800,8 @@ def test_fault_revoke_tokens(client):
 
 
 @pytest.mark.parametrize("rule", [{"action": "explode"}, {"action": "status"}, {"action": "status", "status": 99},
-                                  {"action": "delay"}, {"action": "status", "status": 500, "path": "("},
+                                  {"action": "delay"}, {"action": "status_store_later", "status": 504},
+                                  {"action": "status_store_later", "delay_ms": 100}, {"action": "status", "status": 500, "path": "("},
                                   {"action": "status", "status": 500, "colour": 1}, ["not a rule"]])
 def test_invalid_fault_rules_are_refused_whole(client, rule):
     body = rule if isinstance(rule, list) else [{"action": "status", "status": 500}, rule]
