@@ -31,6 +31,8 @@ BENCH = os.path.join(ROOT, 'hack', 'bench')
 VENV = os.path.join(ROOT, 'build', 'bench-venv')
 COLLECTIONS = os.path.join(ROOT, 'build', 'bench-collections')
 STATE = os.path.join(ROOT, 'build', 'bench-state')
+# `python3 -m emnify_sim` finds the simulator's package at the checkout's root.
+SIMULATOR_ENV = dict(os.environ, PYTHONPATH=ROOT)
 
 # emnify: 2,000 requests per IP in any rolling 300 s.
 LIMIT, WINDOW = 2000, 300.0
@@ -99,9 +101,9 @@ def bootstrap():
 class Simulator:
     def __init__(self, endpoints, scale, lifetime):
         self.state = os.path.join(STATE, 'sim')
-        command = [sys.executable, os.path.join(ROOT, 'hack', 'simulator.py'), 'start', self.state, '--endpoints', str(endpoints),
-                   '--lifetime', str(int(lifetime)), '--', '--latency-ms', str(LATENCY_MS), '--rate-limit-scale', repr(scale), '--quiet']
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        command = [sys.executable, '-m', 'emnify_sim', 'start', self.state, '--endpoints', str(endpoints), '--seed', '1',
+                   '--lifetime', str(int(lifetime)), '--latency-ms', str(LATENCY_MS), '--rate-limit-scale', repr(scale), '--quiet']
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=SIMULATOR_ENV)
         with open(os.path.join(self.state, 'url'), encoding='utf-8') as handle:
             self.url = handle.read().strip()
         with open(os.path.join(self.state, 'token'), encoding='utf-8') as handle:
@@ -113,7 +115,7 @@ class Simulator:
             return json.loads(answer.read().decode() or 'null')
 
     def stop(self):
-        subprocess.run([sys.executable, os.path.join(ROOT, 'hack', 'simulator.py'), 'stop', self.state], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, '-m', 'emnify_sim', 'stop', self.state], check=False, stdout=subprocess.DEVNULL, env=SIMULATOR_ENV)
 
 
 # -- one measured run ------------------------------------------------------------------------------------
@@ -311,7 +313,7 @@ METHOD = """\
 
 One run of `make bench` (`python3 hack/bench.py`) does, per fleet size:
 
-- starts the emnify API simulator (`tests/simulator/emnify_sim.py`) on 127.0.0.1 with `--latency-ms {latency}` (every API
+- starts the emnify API simulator (`python3 -m emnify_sim`) on 127.0.0.1 with `--latency-ms {latency}` (every API
   answer takes at least 50 ms) and emnify's documented rate limits: 2,000 requests per rolling 300 s, 100
   authentications per 300 s, 10 endpoint-list calls per second. At 100 devices the limits are the real ones
   (`--rate-limit-scale 1`). Above 100 devices every window is scaled by `--rate-limit-scale {scale}` (2,000 requests

@@ -4,7 +4,8 @@
 #   hack/run-integration.sh CORE_VERSION [TARGET...] [-- ANSIBLE_TEST_ARGS...]
 #
 # ansible-test passes no environment variables through to targets, so this script starts one
-# simulator (127.0.0.1, random port and token, bounded lifetime) and writes
+# simulator (`python3 -m emnify_sim start` from the collection copy: 127.0.0.1, random port and token,
+# bounded lifetime) and writes
 # tests/integration/integration_config.yml in the collection copy; ansible-test hands its keys to
 # every target as extra variables:
 #   emnify_api_url            base URL of the simulated REST API (requests go to <url>/api/v1/...)
@@ -25,8 +26,8 @@ if [ -z "$targets" ]; then
     echo "no integration targets"
     exit 77
 fi
-if [ ! -f "$copy/tests/simulator/emnify_sim.py" ]; then
-    echo "integration targets exist but tests/simulator/emnify_sim.py does not" >&2
+if [ ! -f "$copy/emnify_sim/__main__.py" ]; then
+    echo "integration targets exist but the simulator (emnify_sim/) does not" >&2
     exit 1
 fi
 
@@ -34,15 +35,14 @@ state="$root/build/sim/integration-$core"
 config="$copy/tests/integration/integration_config.yml"
 cleanup() {
     rm -f "$config"
-    "$root/build/tools-venv/bin/python" "$root/hack/simulator.py" stop "$state" || true
+    PYTHONPATH="$copy" "$root/build/tools-venv/bin/python" -m emnify_sim stop "$state" || true
 }
 trap cleanup EXIT
 
 # EMNIFY_SIM_ARGS holds extra simulator options separated by spaces.
 read -r -a sim_args <<< "${EMNIFY_SIM_ARGS:-}"
-"$root/build/tools-venv/bin/python" "$root/hack/simulator.py" start "$state" \
-    --tree "$copy" --endpoints 60 --seed 1 --lifetime "${EMNIFY_SIM_LIFETIME:-3000}" \
-    -- "${sim_args[@]}"
+PYTHONPATH="$copy" "$root/build/tools-venv/bin/python" -m emnify_sim start "$state" \
+    --endpoints 60 --seed 1 --lifetime "${EMNIFY_SIM_LIFETIME:-3000}" "${sim_args[@]}"
 url=$(cat "$state/url")
 token=$(cat "$state/token")
 cat > "$config" <<YAML

@@ -3,15 +3,15 @@
 #
 #   hack/with-simulator.sh NAME COMMAND [ARGS...]
 #
-# The simulator (tests/simulator/emnify_sim.py of this checkout) listens on 127.0.0.1 with a free
+# The simulator (`python3 -m emnify_sim start`, from this checkout) listens on 127.0.0.1 with a free
 # port and a random application token, and exits by itself after EMNIFY_SIM_LIFETIME seconds
-# (default 1800) whatever happens here. Its state (pid, url, token, log) is kept in build/sim/NAME.
+# (default 1800) whatever happens here. Its state (pid, url, token, env, log) is kept in build/sim/NAME.
 # COMMAND runs with these variables set:
 #   EMNIFY_API_URL            base URL of the simulator (REST API under /api/v1)
 #   EMNIFY_APPLICATION_TOKEN  the application token it accepts
 #   EMNIFY_SIM_PID            its process id
-# Extra simulator options can be given in EMNIFY_SIM_ARGS (e.g. "--rate-window 30").
-# On exit the simulator is stopped by its pid; the exit status is the command's.
+# Extra simulator options can be given in EMNIFY_SIM_ARGS (e.g. "--latency-ms 50"), the fleet size in
+# EMNIFY_SIM_ENDPOINTS (default 60). On exit the simulator is stopped by its pid; the exit status is the command's.
 set -euo pipefail
 
 name=${1:?usage: with-simulator.sh NAME COMMAND [ARGS...]}
@@ -24,14 +24,14 @@ state="$root/build/sim/$name"
 
 # shellcheck disable=SC2329  # called by the EXIT trap
 stop() {
-    "$python" "$root/hack/simulator.py" stop "$state" || true
+    PYTHONPATH="$root" "$python" -m emnify_sim stop "$state" || true
 }
 trap stop EXIT
 
-# shellcheck disable=SC2086
-"$python" "$root/hack/simulator.py" start "$state" \
-    --endpoints "${EMNIFY_SIM_ENDPOINTS:-60}" --seed 1 --lifetime "${EMNIFY_SIM_LIFETIME:-1800}" \
-    -- ${EMNIFY_SIM_ARGS:-}
+# EMNIFY_SIM_ARGS holds extra simulator options separated by spaces.
+read -r -a sim_args <<< "${EMNIFY_SIM_ARGS:-}"
+PYTHONPATH="$root" "$python" -m emnify_sim start "$state" \
+    --endpoints "${EMNIFY_SIM_ENDPOINTS:-60}" --seed 1 --lifetime "${EMNIFY_SIM_LIFETIME:-1800}" "${sim_args[@]}"
 
 EMNIFY_API_URL=$(cat "$state/url")
 EMNIFY_APPLICATION_TOKEN=$(cat "$state/token")

@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures of the simulator tests: start the real simulator as a subprocess on 127.0.0.1 and talk HTTP to it."""
+"""Fixtures and helpers of the simulator tests: start the real simulator (python3 -m emnify_sim) on 127.0.0.1 and talk HTTP to it."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
 import json
 import os
-import signal
-import subprocess
+import re
 import sys
 import time
 
@@ -17,14 +17,29 @@ import pytest
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIMULATOR = os.path.join(HERE, "emnify_sim.py")
+COLLECTION = os.path.dirname(os.path.dirname(HERE))  # the directory that holds emnify_sim/
+# The simulator's package sits at the collection's root; its unit tests import it from there.
+if COLLECTION not in sys.path:
+    sys.path.insert(0, COLLECTION)
+
+from emnify_sim import launcher  # noqa: E402 pylint: disable=wrong-import-position
+
 # The recordings of real exchanges with the production API, kept in the repository beside the unit tests.
 RECORDINGS = os.path.join(HERE, "..", "unit", "plugins", "module_utils", "fixtures", "emnify-recordings.json")
-READY_TIMEOUT = 20.0
 TOKEN = "sim-test-application-token"
 SECOND_TOKEN = "sim-test-second-token"
 FLEET_SIZE = 30
 ENDPOINT_BASE = 11380000
+
+REPLIER = ENDPOINT_BASE + 3          # index 3: normal, replies
+SILENT = ENDPOINT_BASE + 16          # index 16: normal, does not reply
+OFFLINE = ENDPOINT_BASE + 10         # index 10: not attached
+DISABLED = ENDPOINT_BASE + 11
+SIM_SUSPENDED = ENDPOINT_BASE + 12
+NO_SIM = ENDPOINT_BASE + 13
+NO_SMS = ENDPOINT_BASE + 14
+
+DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000\Z")
 
 
 def recordings_path():
@@ -35,53 +50,44 @@ def recordings_path():
     raise AssertionError("emnify-recordings.json not found at %s; set EMNIFY_RECORDINGS" % RECORDINGS)
 
 
-class SimProcess:
-    """A running simulator: its process, base URL and the application token it accepts."""
+def interactions(recordings, name, method=None, status=None):
+    """The recorded exchanges of one recording, by method and status."""
+    return [item for item in recordings[name]["interactions"]
+            if (method is None or item["method"] == method) and (status is None or item["status"] == status)]
 
-    def __init__(self, tmp_dir, args, token=TOKEN):
-        self.token = token
-        self.ready_file = os.path.join(tmp_dir, "ready")
-        self.out_path = os.path.join(tmp_dir, "stdout")
-        self.err_path = os.path.join(tmp_dir, "stderr")
-        command = [sys.executable, SIMULATOR, "--host", "127.0.0.1", "--port", "0", "--application-token", token,
-                   "--ready-file", self.ready_file, "--quiet"] + list(args)
-        if "--lifetime" not in args:
-            command += ["--lifetime", "600"]
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)  # pylint: disable=consider-using-with
-        self.url = self._wait_ready()
 
-    def _wait_ready(self):
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("simulator exited with %s: %s" % (self.process.returncode, self.stderr()))
-            if os.path.exists(self.ready_file):
-                with open(self.ready_file, encoding="utf-8") as handle:
-                    text = handle.read().strip()
-                if text:
-                    return text
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError("simulator not ready after %ss: %s" % (READY_TIMEOUT, self.stderr()))
+def assert_same_shape(recorded, ours, where="body", nullable=()):
+    """Same keys, and the same JSON type per key (a recorded null or a key in `nullable` accepts null or the type)."""
+    if isinstance(recorded, dict):
+        assert isinstance(ours, dict), "%s: expected an object, got %r" % (where, ours)
+        assert set(ours) == set(recorded), "%s: keys differ: missing %s, extra %s" % (
+            where, sorted(set(recorded) - set(ours)), sorted(set(ours) - set(recorded)))
+        for key in recorded:
+            assert_same_shape(recorded[key], ours[key], "%s.%s" % (where, key), nullable)
+    elif isinstance(recorded, list):
+        assert isinstance(ours, list), "%s: expected a list" % where
+        if recorded and ours:
+            for index, item in enumerate(ours):
+                assert_same_shape(recorded[0], item, "%s[%d]" % (where, index), nullable)
+    elif recorded is None or where.rsplit(".", 1)[-1] in nullable:
+        if recorded is not None and ours is not None:
+            assert type(ours) is type(recorded), "%s: %r is not a %s" % (where, ours, type(recorded).__name__)
+    else:
+        assert type(ours) is type(recorded), "%s: %r is a %s, recorded %r is a %s" % (
+            where, ours, type(ours).__name__, recorded, type(recorded).__name__)
 
-    def stderr(self):
-        with open(self.err_path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()[-3000:]
 
-    def stdout(self):
-        with open(self.out_path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+def jwt_payload(token):
+    body = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8"))
 
-    def stop(self):
-        """End this simulator (by its own pid only)."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+
+def start_simulator(state_dir, args, token=TOKEN):
+    """A simulator on 127.0.0.1 with a free port and a 600 s lifetime unless `args` give others."""
+    args = ["--host", "127.0.0.1", "--application-token", token, "--quiet"] + list(args)
+    if "--lifetime" not in args:
+        args += ["--lifetime", "600"]
+    return launcher.start(state_dir, args)
 
 
 class Client:
@@ -155,6 +161,10 @@ def wait_for(predicate, timeout=10.0, step=0.05):
         time.sleep(step)
 
 
+def mo_items(client, endpoint_id):
+    return [item for item in client.sms_list(endpoint_id) if item["sms_type"]["id"] == 2]
+
+
 @pytest.fixture(scope="session")
 def recordings():
     with open(recordings_path(), encoding="utf-8") as handle:
@@ -168,7 +178,7 @@ def sim_factory(tmp_path_factory):
     started = []
 
     def start(*args, **kwargs):
-        sim = SimProcess(str(tmp_path_factory.mktemp("sim")), args, **kwargs)
+        sim = start_simulator(str(tmp_path_factory.mktemp("sim")), args, **kwargs)
         started.append(sim)
         return sim
 

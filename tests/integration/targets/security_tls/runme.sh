@@ -10,17 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 collection=""
 IFS=: read -r -a roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
 for root in "${roots[@]}"; do
-    if [ -n "$root" ] && [ -f "$root/ansible_collections/emnify/iot/tests/simulator/emnify_sim.py" ]; then
+    if [ -n "$root" ] && [ -f "$root/ansible_collections/emnify/iot/emnify_sim/__main__.py" ]; then
         collection="$root/ansible_collections/emnify/iot"
         break
     fi
 done
 if [ -z "$collection" ]; then
     dir=$here
-    while [ "$dir" != / ] && [ ! -f "$dir/tests/simulator/emnify_sim.py" ]; do dir=$(dirname "$dir"); done
-    [ -f "$dir/tests/simulator/emnify_sim.py" ] && collection=$dir
+    while [ "$dir" != / ] && [ ! -f "$dir/emnify_sim/__main__.py" ]; do dir=$(dirname "$dir"); done
+    [ -f "$dir/emnify_sim/__main__.py" ] && collection=$dir
 fi
-[ -n "$collection" ] || { echo "security_tls: cannot find tests/simulator/emnify_sim.py" >&2; exit 1; }
+[ -n "$collection" ] || { echo "security_tls: cannot find the simulator (emnify_sim/)" >&2; exit 1; }
 
 # The Python that runs ansible-playbook (ansible-test puts its interpreter first in PATH as `python`).
 python=$(command -v python || command -v python3)
@@ -28,12 +28,11 @@ openssl=$(command -v openssl || true)
 [ -n "$openssl" ] || { echo "security_tls: openssl is required" >&2; exit 1; }
 
 work=$(mktemp -d)
-sim_pid=""
+simulator() {
+    PYTHONPATH="$collection" "$python" -m emnify_sim "$@"
+}
 cleanup() {
-    if [ -n "$sim_pid" ]; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
+    simulator stop "$work/sim" >/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,18 +46,11 @@ printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage
 "$openssl" x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
     -extfile "$work/server.ext" -out "$work/server.pem" 2>/dev/null
 
-token="tls-test-$("$openssl" rand -hex 12)"
-"$python" "$collection/tests/simulator/emnify_sim.py" --host 127.0.0.1 --port 0 --tls-cert "$work/server.pem" \
-    --tls-key "$work/server.key" --application-token "$token" --endpoints 5 --lifetime 300 --quiet \
-    --ready-file "$work/ready" > "$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 200); do
-    [ -s "$work/ready" ] && break
-    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; exit 1; }
-    sleep 0.1
-done
-[ -s "$work/ready" ] || { echo "security_tls: the simulator did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
-url=$(head -1 "$work/ready")
+# A simulator of its own over HTTPS (random token, free port, stops by itself after 300 s).
+simulator start "$work/sim" --host 127.0.0.1 --tls-cert "$work/server.pem" --tls-key "$work/server.key" \
+    --endpoints 5 --lifetime 300 --quiet || { echo "security_tls: the simulator did not start" >&2; exit 1; }
+url=$(cat "$work/sim/url")
+token=$(cat "$work/sim/token")
 case "$url" in https://*) ;; *) echo "security_tls: expected an https URL, got $url" >&2; exit 1 ;; esac
 
 inventory=${INVENTORY_PATH:-}

@@ -12,9 +12,10 @@ __metaclass__ = type
 import os
 import time
 
-import _sim_gsm as gsm
-from _sim_common import Response, JSON_PLAIN, empty, iso_now, parse_long
-from _sim_fleet import SIM_STATUS, ENDPOINT_STATUS
+from . import gsm
+from .common import Response, JSON_PLAIN, empty, iso_now, parse_long
+from .fleet import SIM_STATUS, ENDPOINT_STATUS
+from .routes import Route, Router
 
 ADMIN_PREFIX = "/_simulator"
 DEFAULT_LOG_LIMIT = 1000
@@ -66,47 +67,38 @@ class Admin:
         self.options = options
         self.started = started
         self.base_url = None
+        self.router = Router((
+            Route("POST", "/reset", self.reset),
+            Route("GET", "/health", self.health),
+            Route("GET", "/stats", self.stats),
+            Route("POST", "/stats/reset", self.stats_reset),
+            Route("GET", "/requests", self.requests),
+            Route("GET", "/faults", self.faults_get),
+            Route("POST", "/faults", self.faults_add),
+            Route("DELETE", "/faults", self.faults_clear),
+            Route("GET", "/clock", self.clock_get),
+            Route("POST", "/clock", self.clock_advance),
+            Route("GET", "/fleet", self.fleet),
+            Route("GET", "/sms", self.sms),
+            Route("GET", "/limits", self.limits),
+            Route("GET", "/endpoints/{id}", self.endpoint_get),
+            Route("PATCH", "/endpoints/{id}", self.patch_endpoint),
+            Route("POST", "/endpoints/{id}/mo", self.inject_mo),
+        ))
 
     def respond(self, method, path, query, body, body_error):
         try:
             if body_error is not None:
                 raise AdminError(400, "malformed JSON body: %s" % body_error)
-            return self._dispatch(method, path[len(ADMIN_PREFIX):] or "/", query, body)
+            sub = "/" + path[len(ADMIN_PREFIX):].strip("/")
+            match = self.router.match(method, sub)
+            if match.route is not None:
+                return match.route.handler(query, body, match.params)
+            if match.allowed:
+                raise AdminError(405, "method %s is not allowed on %s%s" % (method, ADMIN_PREFIX, sub))
+            raise AdminError(404, "no admin route %s %s%s" % (method, ADMIN_PREFIX, sub))
         except AdminError as exc:
             return ok({"error": exc.message}, exc.status)
-
-    def _dispatch(self, method, sub, query, body):
-        parts = sub.strip("/").split("/")
-        simple = {
-            ("POST", "reset"): self.reset,
-            ("GET", "health"): self.health,
-            ("GET", "stats"): self.stats,
-            ("POST", "stats/reset"): self.stats_reset,
-            ("GET", "requests"): self.requests,
-            ("GET", "faults"): self.faults_get,
-            ("POST", "faults"): self.faults_add,
-            ("DELETE", "faults"): self.faults_clear,
-            ("GET", "clock"): self.clock_get,
-            ("POST", "clock"): self.clock_advance,
-            ("GET", "fleet"): self.fleet,
-            ("GET", "sms"): self.sms,
-            ("GET", "limits"): self.limits,
-        }
-        key = (method, "/".join(parts))
-        if key in simple:
-            return simple[key](query, body)
-        if len(parts) in (2, 3) and parts[0] == "endpoints":
-            endpoint = self._endpoint(parts[1])
-            if len(parts) == 3 and parts[2] == "mo" and method == "POST":
-                return self.inject_mo(endpoint, _object(body))
-            if len(parts) == 2 and method == "PATCH":
-                return self.patch_endpoint(endpoint, _object(body))
-            if len(parts) == 2 and method == "GET":
-                with self.state.lock:
-                    return ok(endpoint.role_view())
-        if any(path == "/".join(parts) for _method, path in simple):
-            raise AdminError(405, "method %s is not allowed on %s%s" % (method, ADMIN_PREFIX, sub))
-        raise AdminError(404, "no admin route %s %s%s" % (method, ADMIN_PREFIX, sub))
 
     def _endpoint(self, text):
         number = parse_long(text)
@@ -117,24 +109,24 @@ class Admin:
 
     # routes -------------------------------------------------------------------------------------------
 
-    def reset(self, _query, _body):
+    def reset(self, _query, _body, _params):
         self.state.reset()
         return ok({"ok": True})
 
-    def health(self, _query, _body):
+    def health(self, _query, _body, _params):
         with self.state.lock:
             count = len(self.state.fleet)
         return ok({"ok": True, "url": self.base_url, "endpoints": count, "uptime_seconds": round(time.time() - self.started, 3),
                    "now": iso_now(self.state.now()), "pid": os.getpid()})
 
-    def stats(self, _query, _body):
+    def stats(self, _query, _body, _params):
         return ok(self.state.stats_view())
 
-    def stats_reset(self, _query, _body):
+    def stats_reset(self, _query, _body, _params):
         self.state.reset_stats()
         return ok({"ok": True})
 
-    def requests(self, query, _body):
+    def requests(self, query, _body, _params):
         since = self._query_int(query, "since", 0)
         limit = self._query_int(query, "limit", DEFAULT_LOG_LIMIT)
         if limit < 1 or limit > MAX_LOG_LIMIT:
@@ -155,11 +147,11 @@ class Admin:
             raise AdminError(400, "%s must be an integer" % name)
         return number
 
-    def faults_get(self, _query, _body):
+    def faults_get(self, _query, _body, _params):
         with self.state.lock:
             return ok({"rules": self.state.faults.views()})
 
-    def faults_add(self, _query, body):
+    def faults_add(self, _query, body, _params):
         specs = body if isinstance(body, list) else [body]
         with self.state.lock:
             try:
@@ -168,12 +160,12 @@ class Admin:
                 raise AdminError(400, str(exc))
             return ok({"rules": [rule.view() for rule in added]}, 201)
 
-    def faults_clear(self, _query, _body):
+    def faults_clear(self, _query, _body, _params):
         with self.state.lock:
             self.state.faults.clear()
         return empty(204, None)
 
-    def clock_get(self, _query, _body):
+    def clock_get(self, _query, _body, _params):
         with self.state.lock:
             return ok(self._clock_view())
 
@@ -181,7 +173,7 @@ class Admin:
         now = self.state.now()
         return {"now": iso_now(now), "epoch": now, "offset_seconds": self.state.clock_offset}
 
-    def clock_advance(self, _query, body):
+    def clock_advance(self, _query, body, _params):
         body = _object(body)
         if "advance" not in body:
             raise AdminError(400, 'give {"advance": SECONDS}')
@@ -190,15 +182,15 @@ class Admin:
         with self.state.lock:
             return ok(self._clock_view())
 
-    def fleet(self, _query, _body):
+    def fleet(self, _query, _body, _params):
         with self.state.lock:
             return ok([endpoint.role_view() for endpoint in self.state.fleet])
 
-    def limits(self, _query, _body):
+    def limits(self, _query, _body, _params):
         with self.state.lock:
             return ok(self.state.limiter.describe())
 
-    def sms(self, query, _body):
+    def sms(self, query, _body, _params):
         wanted = None
         if query.get("endpoint_id"):
             wanted = self._endpoint(query["endpoint_id"][-1]).id
@@ -216,7 +208,9 @@ class Admin:
                 items.append(view)
         return ok(items)
 
-    def inject_mo(self, endpoint, body):
+    def inject_mo(self, _query, body, params):
+        endpoint = self._endpoint(params["id"])
+        body = _object(body)
         payload = body.get("payload")
         if not isinstance(payload, str) or not payload:
             raise AdminError(400, "payload must be a non-empty string")
@@ -243,7 +237,14 @@ class Admin:
             sms = self.state.create_mo_locked(endpoint, payload, udh, dcs, now, source)
             return ok({"id": sms.id, "scheduled_at": iso_now(now)}, 201)
 
-    def patch_endpoint(self, endpoint, body):
+    def endpoint_get(self, _query, _body, params):
+        endpoint = self._endpoint(params["id"])
+        with self.state.lock:
+            return ok(endpoint.role_view())
+
+    def patch_endpoint(self, _query, body, params):
+        endpoint = self._endpoint(params["id"])
+        body = _object(body)
         known = ("online", "status", "sim_status", "replies", "reply_text", "sms_mt")
         unknown = sorted(set(body) - set(known))
         if unknown:

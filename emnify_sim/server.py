@@ -18,9 +18,9 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from _sim_admin import ADMIN_PREFIX, Admin
-from _sim_api import Api, Request, route_of
-from _sim_common import Response, JSON_PLAIN, STATUS_REASONS
+from .admin import ADMIN_PREFIX, Admin
+from .api import ROUTER, Api, Request
+from .common import Response, JSON_PLAIN, STATUS_REASONS
 
 MAX_BODY = 1024 * 1024
 IDLE_TIMEOUT = 300
@@ -194,12 +194,13 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.server.sim
         state = sim.state
         method = self.command
-        route = route_of(method, path)
-        entry = state.begin_request(method, path, query_text, redacted_body(body), route, self.client_address[0],
-                                    redacted_headers(self.headers.items()))
+        match = ROUTER.match(method, path)
+        authentication = match.route is not None and not match.route.authenticated
+        entry = state.begin_request(method, path, query_text, redacted_body(body), match.name, self.client_address[0],
+                                    redacted_headers(self.headers.items()), authentication)
         outcome = "answered"
         try:
-            response, outcome = self.api_response(path, query, body, body_error, route)
+            response, outcome = self.api_response(path, query, body, body_error, match)
         except Exception:  # pylint: disable=broad-except
             traceback.print_exc()
             response = Response(500, {"message": "Internal server error"}, JSON_PLAIN)
@@ -210,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         state.end_request(entry, response.status, outcome)
         self.send(response)
 
-    def api_response(self, path, query, body, body_error, route):
+    def api_response(self, path, query, body, body_error, match):
         """(Response, outcome) or (None, outcome) for a dropped connection."""
         sim = self.server.sim
         state = sim.state
@@ -235,14 +236,14 @@ class Handler(BaseHTTPRequestHandler):
             # A gateway that gives up while the backend goes on: answer now, process delay_ms later. The request
             # counts against the rate limits when it arrives, like any request the gateway passes on.
             with state.lock:
-                limited = sim.api.rate_limited_locked(request, route)
+                limited = sim.api.rate_limited_locked(request, match)
             if limited is not None:
                 return limited, "answered"
-            later = threading.Timer(rule.delay_ms / 1000.0, sim.api.respond, (request, route), {"check_limits": False})
+            later = threading.Timer(rule.delay_ms / 1000.0, sim.api.respond, (request, match), {"check_limits": False})
             later.daemon = True
             later.start()
             return rule.response(), "fault_status_store_later"
-        response = sim.api.respond(request, route)
+        response = sim.api.respond(request, match)
         if action == "status_after":
             return rule.response(), "fault_status_after"
         if action == "reset_after":

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""emnify REST API simulator: a local stand-in for https://cdn.emnify.net with a seeded fleet of devices.
+"""The command line of the emnify API simulator (python3 -m emnify_sim).
 
-  python3 tests/simulator/emnify_sim.py --application-token TOKEN [--port 0] [--endpoints 60] [--lifetime 3600]
+  python3 -m emnify_sim --application-token TOKEN [OPTIONS]      serve in the foreground
+  python3 -m emnify_sim start STATE_DIR [OPTIONS]                 serve in the background (see launcher.py)
+  python3 -m emnify_sim stop STATE_DIR                            stop what `start` started there
 
-It prints its base URL on stdout once it listens (REST API under /api/v1, admin API under /_simulator),
-keeps everything in memory, and exits by itself after --lifetime seconds or on SIGTERM/SIGINT.
+In the foreground it prints its base URL on stdout once it listens (REST API under /api/v1, admin API under
+/_simulator), keeps everything in memory, and exits by itself after --lifetime seconds or on SIGTERM/SIGINT.
 See docs/simulator.md for the options, the fleet and the admin API.
 """
 
@@ -20,8 +22,9 @@ import sys
 import threading
 import time
 
-from _sim_server import Simulator
-from _sim_state import State
+from . import launcher
+from .server import Simulator
+from .state import State
 
 DEFAULT_TOKEN_LIFETIME = 604800  # exp - iat of real tokens (7 days); the docs say 240 minutes
 MAX_ENDPOINTS = 100000
@@ -45,13 +48,14 @@ def not_negative(kind):
     return parse
 
 
-def build_parser():
+def build_parser(prog="python3 -m emnify_sim", token_required=True):
     parser = argparse.ArgumentParser(
-        prog="emnify_sim.py",
-        description="Simulate the emnify REST API (authentication, endpoints, SIMs, SMS) for tests, with an admin API.")
+        prog=prog,
+        description="Simulate the emnify REST API (authentication, endpoints, SIMs, SMS) for tests, with an admin API. "
+                    "'%s start STATE_DIR [OPTIONS]' runs it in the background, '%s stop STATE_DIR' stops it." % (prog, prog))
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=not_negative(int), default=8089, help="TCP port; 0 picks a free one (default 8089)")
-    parser.add_argument("--application-token", action="append", required=True, metavar="TOKEN",
+    parser.add_argument("--application-token", action="append", required=token_required, metavar="TOKEN",
                         help="an application token that /api/v1/authenticate accepts (repeat for several)")
     parser.add_argument("--endpoints", type=positive(int), default=60, help="size of the simulated fleet (default 60)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the fleet's identifiers (default 1)")
@@ -74,16 +78,20 @@ def build_parser():
     return parser
 
 
-def parse_args(argv=None):
-    parser = build_parser()
-    options = parser.parse_args(argv)
+def check_options(parser, options):
+    """Refuse combinations argparse cannot express (exits with status 2 like argparse)."""
     if bool(options.tls_cert) != bool(options.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     if options.endpoints > MAX_ENDPOINTS:
         parser.error("--endpoints must be at most %d" % MAX_ENDPOINTS)
-    if any(not token for token in options.application_token):
+    if any(not token for token in options.application_token or ()):
         parser.error("--application-token must not be empty")
     return options
+
+
+def parse_args(argv=None):
+    parser = build_parser()
+    return check_options(parser, parser.parse_args(argv))
 
 
 def write_ready(path, url):
@@ -94,7 +102,14 @@ def write_ready(path, url):
 
 
 def main(argv=None):
-    options = parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("start", "stop"):
+        return launcher.main(argv)
+    return serve(parse_args(argv))
+
+
+def serve(options):
+    """Run the simulator in this process until its lifetime is over or a signal stops it."""
     started = time.time()
     try:
         simulator = Simulator(options, State(options), started)
@@ -132,7 +147,3 @@ def main(argv=None):
         except OSError:
             pass
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import re
 
-from _sim_common import Response, JSON_UTF8, error_body
+from .common import Response, JSON_UTF8, error_body
 
 ACTIONS = ("status", "status_after", "status_store_later", "reset_before", "reset_after", "delay", "revoke_tokens")
 RULE_KEYS = frozenset(("method", "path", "action", "status", "times", "skip", "delay_ms", "body", "headers"))

@@ -10,8 +10,8 @@ import calendar
 import datetime
 import re
 
-import _sim_gsm as gsm
-from _sim_common import field_error
+from . import gsm
+from .common import field_error
 
 ALLOWED_FIELDS = ("payload", "source_address", "source_address_type", "dest_address", "udh", "dcs", "expiry_date")
 SOURCE_ADDRESS_TYPES = (145, 161, 208)

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import random
 
-from _sim_common import fmt_date
+from .common import fmt_date
 
 ENDPOINT_ID_BASE = 11380000
 SIM_ID_BASE = 4400000

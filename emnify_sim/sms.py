@@ -6,8 +6,8 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from _sim_common import fmt_date
-from _sim_fleet import ORGANISATION_ID
+from .common import fmt_date
+from .fleet import ORGANISATION_ID
 
 PENDING, IN_PROGRESS, BUFFERED, DELIVERED, FAILED, EXPIRED, CANCELED = 1, 2, 3, 4, 5, 6, 7
 STATUS_DESCRIPTION = {

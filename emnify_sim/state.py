@@ -15,12 +15,11 @@ import re
 import threading
 import time
 
-import _sim_gsm as gsm
-import _sim_jwt as jwt
-from _sim_faults import Faults
-from _sim_fleet import build_fleet, ORGANISATION_ID
-from _sim_ratelimit import RateLimiter
-from _sim_sms import Sms, MT, MO, DELIVERED
+from . import gsm, tokens
+from .faults import Faults
+from .fleet import build_fleet, ORGANISATION_ID
+from .ratelimit import RateLimiter
+from .sms import Sms, MT, MO, DELIVERED
 
 SMS_ID_START = 19650000
 REQUEST_LOG_SIZE = 20000
@@ -99,20 +98,20 @@ class State:
             "esc.orgName": "Simulated Organisation",
             "esc.user": None,
         }
-        return jwt.sign(self.secret, payload)
+        return tokens.sign(self.secret, payload)
 
     def check_token_locked(self, token):
         """TOKEN_OK, TOKEN_MALFORMED, TOKEN_INVALID or TOKEN_EXPIRED (expired or revoked)."""
-        verdict, payload = jwt.check(self.secret, token)
-        if verdict != jwt.TOKEN_OK:
+        verdict, payload = tokens.check(self.secret, token)
+        if verdict != tokens.TOKEN_OK:
             return verdict
         serial = payload.get("jti")
         exp = payload.get("exp")
         if not isinstance(serial, int) or not isinstance(exp, (int, float)):
-            return jwt.TOKEN_INVALID
+            return tokens.TOKEN_INVALID
         if serial < self.min_token_serial or self.now() >= exp:
-            return jwt.TOKEN_EXPIRED
-        return jwt.TOKEN_OK
+            return tokens.TOKEN_EXPIRED
+        return tokens.TOKEN_OK
 
     def revoke_tokens_locked(self):
         self.min_token_serial = self.token_serial + 1
@@ -155,8 +154,11 @@ class State:
         with self.lock:
             self.connections -= 1
 
-    def begin_request(self, method, path, query, body, route, client, headers=None):
-        """Count and log an /api/v1 request as it arrives; returns its log entry (secrets already redacted by the caller)."""
+    def begin_request(self, method, path, query, body, route, client, headers=None, authentication=False):
+        """Count and log an /api/v1 request as it arrives; returns its log entry (secrets already redacted by the caller).
+
+        `route` is the request's name ("METHOD TEMPLATE"); `authentication` tells a call of the authentication route.
+        """
         with self.lock:
             self.log_seq += 1
             entry = {"seq": self.log_seq, "time": self.now(), "client": client, "method": method, "path": path,
@@ -165,10 +167,10 @@ class State:
             self.log.append(entry)
             self.stats["requests"] += 1
             self.stats["by_route"][route] += 1
-            if method in ("POST", "PATCH", "PUT", "DELETE") and route != "POST /api/v1/authenticate":
-                self.stats["writes"] += 1
-            if route == "POST /api/v1/authenticate":
+            if authentication:
                 self.stats["authentications"] += 1
+            elif method in ("POST", "PATCH", "PUT", "DELETE"):
+                self.stats["writes"] += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return entry
