@@ -195,7 +195,7 @@ class Admin:
         if query.get("endpoint_id"):
             wanted = self._endpoint(query["endpoint_id"][-1]).id
         with self.state.lock:
-            self.state.materialize_all_locked()
+            self.state.settle_locked()
             now = self.state.now()
             items = []
             for sms_id in sorted(self.state.sms):
@@ -234,7 +234,7 @@ class Admin:
             if delay > 0:
                 self.state.schedule_mo_locked(endpoint, payload, udh, dcs, now + delay, source)
                 return ok({"id": None, "scheduled_at": iso_now(now + delay)}, 201)
-            sms = self.state.create_mo_locked(endpoint, payload, udh, dcs, now, source)
+            sms = self.state.create_mo_locked(endpoint, payload, udh, dcs, source)
             return ok({"id": sms.id, "scheduled_at": iso_now(now)}, 201)
 
     def endpoint_get(self, _query, _body, params):
@@ -260,7 +260,7 @@ class Admin:
         with self.state.lock:
             if "sim_status" in body and endpoint.sim is None:
                 raise AdminError(409, "endpoint %d has no SIM" % endpoint.id)
-            self.state.materialize_locked(endpoint)
+            self.state.settle_locked()
             was_reachable = endpoint.reachable()
             if "online" in flags:
                 endpoint.online = flags["online"]

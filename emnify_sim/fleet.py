@@ -19,6 +19,12 @@ SERVICE_PROFILE_SMS = {"id": 438035, "name": "Example service profile"}
 SERVICE_PROFILE_NO_SMS = {"id": 438036, "name": "No SMS"}
 TARIFF_PROFILE = {"id": 424560, "name": "All Covered"}
 IP_ADDRESS_SPACE = {"id": 24746}
+GERMANY = {"id": 74, "name": "Germany"}
+CUSTOMER_ORG = {"id": ORGANISATION_ID, "name": "Simulated Organisation", "country": GERMANY}
+EMNIFY_ORG = {"id": 2, "name": "emnify GmbH", "country": GERMANY}
+# The field names of a SIM's model come from emnify's API description; the values are made up.
+SIM_MODEL = {"id": 1, "description": "Multi-Form Factor SIM", "memory_size": 128,
+             "formfactor": {"id": 1, "name": "Multi-Form Factor SIM"}, "manufacturer": {"id": 1, "name": "emnify"}}
 
 ENDPOINT_STATUS = {0: "Enabled", 1: "Disabled", 2: "Deleted"}
 SIM_STATUS = {0: "Issued", 1: "Activated", 2: "Suspended", 3: "Deleted", 4: "Factory Test"}
@@ -31,7 +37,8 @@ FLEET_RULES = {
     "offline": "index % 10 == 0: the device is not attached; SMS to it are BUFFERED, then EXPIRED (gsm_map_error 27)",
     "disabled": "index % 25 == 11: endpoint status 1 Disabled; SMS POST answers 409",
     "sim_suspended": "index % 25 == 12: SIM status 2 Suspended; SMS POST answers 409",
-    "no_sim": "index % 25 == 13: no SIM assigned (the endpoint object has no 'sim' key, as recorded); SMS POST answers 409",
+    "no_sim": "index % 25 == 13: no SIM assigned (the endpoint object has no 'sim' key, as recorded); SMS POST answers 409; "
+              "its SIM (id 4400000 + index, status Issued) is in stock, listed by GET /api/v1/sim without an endpoint",
     "no_sms": "index % 25 == 14: service profile 'No SMS' does not allow SMS MT; SMS POST answers 409",
     "replies": "index 1..9, and every odd index: the device answers each complete command with an MO SMS 'OK <command>'",
     "normal": "every other index: enabled, SIM activated, SMS MT allowed, online; indexes 1..9 are always normal and reply",
@@ -84,16 +91,21 @@ class Endpoint:
         self.online = role["online"]
         self.replies = role["replies"]
         self.reply_text = None
+        sim = {
+            "id": SIM_ID_BASE + index,
+            "iccid": None, "imsi": None, "msisdn": None,
+            "status_id": 2 if role["sim_suspended"] else 1,
+            "production_date": FLEET_EPOCH - 86400 * 30 + index,
+            "activation_date": self.created,
+        }
         self.sim = None
+        self.spare_sim = None  # a SIM in stock, assigned to no endpoint
         if not role["no_sim"]:
-            self.sim = {
-                "id": SIM_ID_BASE + index,
-                "iccid": None, "imsi": None, "msisdn": None,
-                "status_id": 2 if role["sim_suspended"] else 1,
-                "production_date": FLEET_EPOCH - 86400 * 30 + index,
-                "activation_date": self.created,
-            }
+            self.sim = sim
         else:
+            sim["status_id"] = 0
+            sim["activation_date"] = None
+            self.spare_sim = sim
             self.imei = None
 
     @property
@@ -137,28 +149,8 @@ class Endpoint:
         return body
 
     def sim_list_view(self):
-        """The SIM object as GET /api/v1/sim sends it."""
-        sim = self.sim
-        org = {"id": ORGANISATION_ID, "name": "Simulated Organisation", "country": {"id": 74, "name": "Germany"}}
-        return {
-            "id": sim["id"],
-            "iccid": sim["iccid"],
-            "iccid_with_luhn": sim["iccid"] + luhn_digit(sim["iccid"]),
-            "eid": None,
-            "production_date": fmt_date(sim["production_date"]),
-            "activation_date": fmt_date(sim["activation_date"]),
-            "status": {"id": sim["status_id"], "description": SIM_STATUS[sim["status_id"]]},
-            "customer_org": org,
-            "issuer_org": {"id": 2, "name": "emnify GmbH", "country": {"id": 74, "name": "Germany"}},
-            "reseller_org": {"id": 2, "name": "emnify GmbH", "country": {"id": 74, "name": "Germany"}},
-            "endpoint": {
-                "id": self.id, "name": self.name, "ip_address": self.ip_address, "tags": self.tags,
-                "created": fmt_date(self.created), "last_updated": fmt_date(self.last_updated),
-            },
-            "imsi": sim["imsi"],
-            "msisdn": sim["msisdn"],
-            "sim_model": {"id": 1, "description": "Multi-Form Factor SIM"},
-        }
+        """The endpoint's SIM as GET /api/v1/sim sends it."""
+        return sim_list_view(self.sim, self)
 
     def role_view(self):
         """The device's current roles, for GET /_simulator/fleet."""
@@ -193,6 +185,46 @@ class Endpoint:
         }
 
 
+def sim_list_view(sim, endpoint=None):
+    """A SIM as GET /api/v1/sim sends it; a SIM in stock has no `endpoint` key. No `eid` key: the recorded SIM
+    objects have none."""
+    body = {
+        "id": sim["id"],
+        "iccid": sim["iccid"],
+        "iccid_with_luhn": sim["iccid"] + luhn_digit(sim["iccid"]),
+        "production_date": fmt_date(sim["production_date"]),
+        "activation_date": fmt_date(sim["activation_date"]),
+        "status": {"id": sim["status_id"], "description": SIM_STATUS[sim["status_id"]]},
+        "customer_org": dict(CUSTOMER_ORG),
+        "issuer_org": dict(EMNIFY_ORG),
+        "reseller_org": dict(EMNIFY_ORG),
+    }
+    if endpoint is not None:
+        body["endpoint"] = {
+            "id": endpoint.id, "name": endpoint.name, "ip_address": endpoint.ip_address, "tags": endpoint.tags,
+            "created": fmt_date(endpoint.created), "last_updated": fmt_date(endpoint.last_updated),
+            "imei": endpoint.imei, "organisation_id": ORGANISATION_ID,
+            "service_profile_id": endpoint.service_profile["id"], "tariff_profile_id": TARIFF_PROFILE["id"],
+            "ip_address_space_id": IP_ADDRESS_SPACE["id"],
+        }
+    body["imsi"] = sim["imsi"]
+    body["msisdn"] = sim["msisdn"]
+    body["model"] = {"id": SIM_MODEL["id"], "description": SIM_MODEL["description"], "memory_size": SIM_MODEL["memory_size"],
+                     "formfactor": dict(SIM_MODEL["formfactor"]), "manufacturer": dict(SIM_MODEL["manufacturer"])}
+    return body
+
+
+def fleet_sims(fleet):
+    """Every SIM of the fleet with its endpoint (None for a SIM in stock), by SIM id."""
+    sims = []
+    for endpoint in fleet:
+        if endpoint.sim is not None:
+            sims.append((endpoint.sim, endpoint))
+        elif endpoint.spare_sim is not None:
+            sims.append((endpoint.spare_sim, None))
+    return sorted(sims, key=lambda pair: pair[0]["id"])
+
+
 def _unique_digits(rng, prefix, count, used):
     while True:
         value = prefix + "".join(rng.choice("0123456789") for _digit in range(count))
@@ -211,7 +243,7 @@ def build_fleet(count, seed):
         iccid = _unique_digits(rng, "8988303", 12, used)
         imsi = _unique_digits(rng, "295050", 9, used)
         msisdn = _unique_digits(rng, "4236", 11, used)
-        if endpoint.sim is not None:
-            endpoint.sim["iccid"], endpoint.sim["imsi"], endpoint.sim["msisdn"] = iccid, imsi, msisdn
+        sim = endpoint.sim if endpoint.sim is not None else endpoint.spare_sim
+        sim["iccid"], sim["imsi"], sim["msisdn"] = iccid, imsi, msisdn
         fleet.append(endpoint)
     return fleet

@@ -10,7 +10,16 @@ import math
 
 from .common import error, parse_long
 
-MAX_PER_PAGE = 1000
+
+class Paging:
+    """How one list pages and sorts: default and largest per_page, whether unknown sort fields are accepted,
+    whether a filtered answer carries X-Filter."""
+
+    def __init__(self, default_per_page, max_per_page, lenient_sort=False, filter_header=False):
+        self.default_per_page = default_per_page
+        self.max_per_page = max_per_page
+        self.lenient_sort = lenient_sort
+        self.filter_header = filter_header
 
 
 def query_error(message):
@@ -37,14 +46,19 @@ def parse_criteria(text, allowed):
     return criteria
 
 
-def parse_sort(text, allowed):
-    """Split sort=[-]field[,[-]field] into [(field, descending)]; raises ValueError for an unknown field."""
+def parse_sort(text, allowed, lenient=False):
+    """Split sort=[-]field[,[-]field] into [(field, descending)].
+
+    An unknown field raises ValueError, or is left out when `lenient` (the list then keeps its order for it).
+    """
     keys = []
     for piece in text.split(","):
         piece = piece.strip()
         descending = piece.startswith("-")
         field = piece.lstrip("+-")
         if field not in allowed:
+            if lenient:
+                continue
             raise ValueError("Invalid sort criteria '%s'; allowed: %s" % (piece, ", ".join(allowed)))
         keys.append((field, descending))
     return keys
@@ -77,12 +91,12 @@ def sort_items(items, keys, getter):
     return items
 
 
-def page_of(items, query):
+def page_of(items, query, paging):
     """Apply page/per_page: (page items, headers) or raise ValueError for a bad parameter."""
-    per_page = _int_param(query, "per_page", MAX_PER_PAGE)
+    per_page = _int_param(query, "per_page", paging.default_per_page)
     page = _int_param(query, "page", 1)
-    if per_page < 1 or per_page > MAX_PER_PAGE:
-        raise ValueError("per_page must be from 1 to %d" % MAX_PER_PAGE)
+    if per_page < 1 or per_page > paging.max_per_page:
+        raise ValueError("per_page must be from 1 to %d" % paging.max_per_page)
     total = len(items)
     pages = int(math.ceil(total / float(per_page)))
     # A page out of range returns the first or last page, not an error.
@@ -112,7 +126,7 @@ def last_value(query, name):
     return values[-1] if values else None
 
 
-def listing(request, items, filters, sorts, matcher, getter):
+def listing(request, items, filters, sorts, matcher, getter, paging):
     """Filter, sort and page `items` by the request's query: (page, headers, None) or (None, None, error response)."""
     query = request.query
     q_text = last_value(query, "q")
@@ -122,14 +136,16 @@ def listing(request, items, filters, sorts, matcher, getter):
     except ValueError as exc:
         return None, None, query_error(str(exc))
     try:
-        keys = parse_sort(sort_text, sorts)
+        keys = parse_sort(sort_text, sorts, paging.lenient_sort)
     except ValueError as exc:
         return None, None, error(422, 1302, "InvalidSortCriteria", str(exc))
     items = [item for item in items if matcher(item, criteria)]
     sort_items(items, keys, getter)
     try:
-        page, headers = page_of(items, query)
+        page, headers = page_of(items, query, paging)
     except ValueError as exc:
         return None, None, query_error(str(exc))
     headers.insert(2, ("X-Sort", sort_text))
+    if q_text and paging.filter_header:
+        headers.insert(0, ("X-Filter", q_text))
     return page, headers, None

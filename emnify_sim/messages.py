@@ -36,7 +36,7 @@ def _sms_locked(state, params):
     number = parse_long(params["sms_id"])
     if number is None:
         return None, not_long("sms_id", params["sms_id"])
-    state.materialize_locked(endpoint)
+    state.settle_locked()
     sms = state.sms.get(number)
     if sms is None or sms.endpoint_id != endpoint.id or sms.submit > state.now():
         return None, error(404, 1201, "NotFound", "SMS with Id '%s' not found." % number)

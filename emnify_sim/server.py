@@ -81,20 +81,12 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.sim.options.quiet:
             sys.stderr.write("%s %s\n" % (self.address_string(), format % args))
 
-    def do_GET(self):
-        self.serve()
-
-    def do_POST(self):
-        self.serve()
-
-    def do_PUT(self):
-        self.serve()
-
-    def do_PATCH(self):
-        self.serve()
-
-    def do_DELETE(self):
-        self.serve()
+    def __getattr__(self, name):
+        # Every method reaches the routes (the standard library answers a method without a do_ handler with its
+        # HTML 501 page): a method the API does not have gets the API's JSON 405 or 404.
+        if name.startswith("do_"):
+            return self.serve
+        raise AttributeError(name)
 
     # plumbing ---------------------------------------------------------------------------------------------
 
@@ -146,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         # Head and body leave in one write: two small writes meet Nagle and delayed ACKs (40 ms per answer).
         self._headers_buffer.append(b"\r\n")
-        if data and not bodyless:
+        if data and not bodyless and self.command != "HEAD":
             self._headers_buffer.append(data)
         self.flush_headers()
 

@@ -18,7 +18,8 @@ FINAL = frozenset((DELIVERED, FAILED, EXPIRED, CANCELED))
 SOURCE_ADDRESS_TYPES = {145: "International", 161: "National", 208: "Alphanumeric"}
 MT, MO = 1, 2
 SMS_TYPE_DESCRIPTION = {MT: "MT", MO: "MO"}
-GSM_MAP_ABSENT_SUBSCRIBER = 27
+# A canceled SMS shows its next retry one hour after submit, as recorded.
+CANCELED_RETRY_AFTER = 3600
 
 # Retries of a buffered SMS, in seconds after it was buffered; then one every hour until it expires.
 RETRY_AFTER_BUFFERED = (60, 360, 1260, 3060, 6660)
@@ -68,7 +69,6 @@ class Sms:
         self.deliver_at = None
         self.via_alert = False
         self.buffered_since = None
-        self.ever_buffered = False
         self.frozen = None  # computed state at the moment it was canceled
         self.reply_done = direction == MO
 
@@ -88,7 +88,6 @@ class Sms:
         self.attempt_start = None
         self.deliver_at = None
         self.buffered_since = now
-        self.ever_buffered = True
 
     def state_at(self, moment):
         """The computed delivery state at `moment`: a dict of status and date fields (epoch seconds)."""
@@ -117,10 +116,9 @@ class Sms:
                      "retry_date": self.buffered_since + retry_offset(retries + 1),
                      "retry_count": self.attempts_before + retries, "gsm_map_error": None}
         if moment >= self.expiry:
+            # Recorded EXPIRED SMS all have gsm_map_error null, also those that were never delivered.
             state["status"] = EXPIRED
             state["final"] = self.expiry
-            if self.ever_buffered:
-                state["gsm_map_error"] = GSM_MAP_ABSENT_SUBSCRIBER
         return state
 
     def status_at(self, moment):
@@ -132,10 +130,12 @@ class Sms:
         return state["final"] if state["status"] == DELIVERED else None
 
     def cancel(self, moment):
-        """Cancel a non-final SMS (recorded: status 7, final_date stays null)."""
+        """Cancel a non-final SMS. Recorded: status 7, final_date and last_delivery_attempt null, retry_date submit + 1 h."""
         state = dict(self.state_at(moment))
         state["status"] = CANCELED
         state["final"] = None
+        state["last_attempt"] = None
+        state["retry_date"] = self.submit + CANCELED_RETRY_AFTER
         self.frozen = state
 
     # JSON -------------------------------------------------------------------------------------------------

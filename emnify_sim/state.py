@@ -10,6 +10,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import collections
+import heapq
 import os
 import re
 import threading
@@ -61,8 +62,9 @@ class State:
         self.sms_by_endpoint = collections.defaultdict(list)
         self.concat_parts = collections.defaultdict(dict)
         self.next_sms_id = SMS_ID_START
-        self.pending_mo = []
+        self.pending_mo = []  # heap of (at, serial, endpoint id, payload, udh, dcs, source address)
         self.pending_serial = 0
+        self.wakeups = []  # heap of (time, endpoint id): a delivery that may make the device reply
         self.faults = Faults()
         self.limiter.reset()
         self.log.clear()
@@ -206,11 +208,12 @@ class State:
         return self.next_sms_id
 
     def create_mt_locked(self, endpoint, fields):
+        self.settle_locked()
         now = self.now()
         expiry = fields["expiry"] if fields.get("expiry") is not None else now + 86400
         sms = Sms(self._new_sms_id_locked(), endpoint, MT, now, expiry, fields)
         if endpoint.reachable():
-            sms.start_attempt(now, self.options.delivery_seconds)
+            self._start_attempt_locked(sms, now)
         else:
             sms.buffer(now)
         self.sms[sms.id] = sms
@@ -218,8 +221,16 @@ class State:
         self.stats["sms_posted"] += 1
         return sms
 
-    def create_mo_locked(self, endpoint, payload, udh, dcs, submit, source_address=None):
-        """Store a device-originated SMS now (it is listed once the clock reaches `submit`)."""
+    def _start_attempt_locked(self, sms, now, via_alert=False):
+        sms.start_attempt(now, self.options.delivery_seconds, via_alert)
+        heapq.heappush(self.wakeups, (sms.deliver_at, sms.endpoint_id))
+
+    def create_mo_locked(self, endpoint, payload, udh, dcs, source_address=None):
+        """Store a device-originated SMS submitted now."""
+        self.settle_locked()
+        return self._store_mo_locked(endpoint, payload, udh, dcs, self.now(), source_address)
+
+    def _store_mo_locked(self, endpoint, payload, udh, dcs, submit, source_address):
         if source_address is None:
             source_address = endpoint.sim["msisdn"] if endpoint.sim else ""
         address_type = 145 if source_address.lstrip("+").isdigit() else 208
@@ -231,28 +242,29 @@ class State:
         return sms
 
     def schedule_mo_locked(self, endpoint, payload, udh, dcs, at, source_address=None):
-        """Queue a device-originated SMS for `at`; it gets its id when it becomes visible, so ids follow arrival."""
-        self.pending_mo.append((at, self.pending_serial, endpoint.id, payload, udh, dcs, source_address))
+        """Queue a device-originated SMS for `at`; it is stored, and gets its id, once the clock reaches it."""
+        heapq.heappush(self.pending_mo, (at, self.pending_serial, endpoint.id, payload, udh, dcs, source_address))
         self.pending_serial += 1
 
-    def _flush_pending_locked(self, endpoint_id=None):
-        """Store every queued MO SMS whose time has come (of one endpoint, or of all)."""
-        now = self.now()
-        due = [item for item in self.pending_mo if item[0] <= now and (endpoint_id is None or item[2] == endpoint_id)]
-        if not due:
-            return
-        taken = set(item[1] for item in due)
-        self.pending_mo = [item for item in self.pending_mo if item[1] not in taken]
-        for at, _serial, ep_id, payload, udh, dcs, source_address in sorted(due):
-            self.create_mo_locked(self.by_id[ep_id], payload, udh, dcs, at, source_address)
+    def settle_locked(self):
+        """Bring every SMS up to the simulated clock: replies of devices and queued MO SMS due by now are stored.
 
-    def materialize_all_locked(self):
-        for endpoint in self.fleet:
-            self.materialize_locked(endpoint)
-
-    def materialize_locked(self, endpoint):
-        """Let the device answer every complete command delivered by now (lazily, in delivery order)."""
+        SMS ids are given in submit order, as production's lists show (newest first by id and by submit date
+        alike): every place that stores an SMS or lists them calls this first, so an MO SMS due earlier gets its
+        id before anything submitted later.
+        """
         now = self.now()
+        while self.wakeups and self.wakeups[0][0] <= now:
+            _at, endpoint_id = heapq.heappop(self.wakeups)
+            endpoint = self.by_id.get(endpoint_id)
+            if endpoint is not None:
+                self._materialize_locked(endpoint, now)
+        while self.pending_mo and self.pending_mo[0][0] <= now:
+            at, _serial, endpoint_id, payload, udh, dcs, source_address = heapq.heappop(self.pending_mo)
+            self._store_mo_locked(self.by_id[endpoint_id], payload, udh, dcs, at, source_address)
+
+    def _materialize_locked(self, endpoint, now):
+        """Let the device answer every complete command delivered by now (in delivery order)."""
         delivered = []
         for sms_id in self.sms_by_endpoint.get(endpoint.id, ()):
             sms = self.sms[sms_id]
@@ -279,7 +291,6 @@ class State:
                 done = max(item[1] for item in parts.values())
                 del self.concat_parts[endpoint.id][key]
                 self._reply_locked(endpoint, text, done)
-        self._flush_pending_locked(endpoint.id)
 
     def _reply_locked(self, endpoint, text, delivered):
         payload = endpoint.reply_text if endpoint.reply_text is not None else reply_payload(text)
@@ -288,19 +299,14 @@ class State:
         self.stats["replies_generated"] += 1
 
     def endpoint_sms_locked(self, endpoint):
-        """The endpoint's visible SMS, newest first."""
-        self.materialize_locked(endpoint)
-        now = self.now()
-        items = [self.sms[sms_id] for sms_id in self.sms_by_endpoint.get(endpoint.id, ())]
-        items = [sms for sms in items if sms.submit <= now]
-        items.sort(key=lambda sms: (sms.submit, sms.id), reverse=True)
-        return items
+        """The endpoint's SMS, newest first (by id, which is also by submit date)."""
+        self.settle_locked()
+        return [self.sms[sms_id] for sms_id in sorted(self.sms_by_endpoint.get(endpoint.id, ()), reverse=True)]
 
     def reachability_changed_locked(self, endpoint, was_reachable):
         """Move the endpoint's pending SMS between in-flight and buffered when its reachability changed."""
         if endpoint.reachable() == was_reachable:
             return
-        self.materialize_locked(endpoint)
         now = self.now()
         for sms_id in self.sms_by_endpoint.get(endpoint.id, ()):
             sms = self.sms[sms_id]
@@ -310,6 +316,6 @@ class State:
             if status in (4, 5, 6, 7):
                 continue
             if endpoint.reachable() and sms.deliver_at is None:
-                sms.start_attempt(now, self.options.delivery_seconds, via_alert=True)
+                self._start_attempt_locked(sms, now, via_alert=True)
             elif not endpoint.reachable() and sms.deliver_at is not None:
                 sms.buffer(now)

@@ -68,6 +68,9 @@ def _check_source(body, errors, fields):
     address = body.get("source_address")
     if address is None:
         address = ""
+    elif isinstance(address, int) and not isinstance(address, bool) and address >= 0:
+        # The docs' own example sends "source_address": 12345 (a number) and gets 201: taken as its digits.
+        address = str(address)
     if not isinstance(address, str):
         errors.append(_invalid("source_address must be a string"))
         return

@@ -36,10 +36,31 @@ def test_bad_list_parameters_get_422(client, params):
     assert response.json()["error_code"] == 1301
 
 
-def test_bad_sort_gets_422(client):
-    response = client.api("GET", "/api/v1/endpoint", params={"sort": "colour"})
+def test_the_endpoint_list_accepts_any_sort_and_the_sim_list_only_its_own(client):
+    response = client.api("GET", "/api/v1/endpoint", params={"sort": "colour", "per_page": 3})
+    assert response.status_code == 200
+    assert response.headers["X-Sort"] == "colour"
+    assert [item["id"] for item in response.json()] == [ENDPOINT_BASE + 1, ENDPOINT_BASE + 2, ENDPOINT_BASE + 3]
+    by_eid = client.api("GET", "/api/v1/endpoint", params={"sort": "-eid,id", "per_page": 2})
+    assert by_eid.status_code == 200 and [item["id"] for item in by_eid.json()] == [ENDPOINT_BASE + 1, ENDPOINT_BASE + 2]
+    response = client.api("GET", "/api/v1/sim", params={"sort": "colour"})
     assert response.status_code == 422
     assert response.json()["error_code"] == 1302
+
+
+def test_a_filtered_endpoint_list_names_its_filter(client):
+    response = client.api("GET", "/api/v1/endpoint", params={"q": "tags:meter,status:0"})
+    assert response.status_code == 200
+    assert response.headers["X-Filter"] == "tags:meter,status:0"
+    assert "X-Filter" not in client.api("GET", "/api/v1/endpoint").headers
+
+
+def test_per_page_limits_of_each_list(client):
+    assert client.api("GET", "/api/v1/endpoint").headers["X-Count-Per-Page"] == "1000"
+    assert client.api("GET", "/api/v1/endpoint", params={"per_page": 1001}).status_code == 422
+    assert client.api("GET", "/api/v1/sim").headers["X-Count-Per-Page"] == "2000"
+    assert client.api("GET", "/api/v1/sim", params={"per_page": 2500}).headers["X-Count-Per-Page"] == "2500"
+    assert client.api("GET", "/api/v1/sim", params={"per_page": 2501}).status_code == 422
 
 
 def test_sort_descending(client):

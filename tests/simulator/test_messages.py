@@ -6,11 +6,14 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import calendar
+import time
+
 import re
 
 import pytest
 
-from conftest import DATE_RE, DISABLED, NO_SIM, NO_SMS, OFFLINE, REPLIER, SILENT, SIM_SUSPENDED, assert_same_shape, interactions, wait_for
+from conftest import DATE_RE, DISABLED, ENDPOINT_BASE, NO_SIM, NO_SMS, OFFLINE, REPLIER, SILENT, SIM_SUSPENDED, assert_same_shape, interactions, wait_for
 
 
 INT_STRING_FIELDS = ("dlr_status_id", "organisation_id", "retry_count", "dcs", "pid", "endpoint_id", "sim_id",
@@ -81,6 +84,19 @@ def test_endpoints_that_cannot_receive_sms_get_409(client, endpoint_id, recordin
     assert client.stats()["sms_posted"] == 0
 
 
+def parse_date(text):
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%S.000+0000"))
+
+
+def test_recorded_canceled_sms_have_no_attempt_and_a_retry_an_hour_after_submit(recordings):
+    """What test_cancel_answers_204_then_409 reproduces: the recorded CANCELED SMS (most retry after one hour)."""
+    canceled = [item for item in interactions(recordings, "get_all_device_sms.yaml", "GET", 200)[0]["body"] if item["status"]["id"] == 7]
+    assert len(canceled) == 9
+    assert all(item["final_date"] is None and item["last_delivery_attempt"] is None and item["dlr_status_id"] == "1" for item in canceled)
+    gaps = [parse_date(item["retry_date"]) - parse_date(item["submit_date"]) for item in canceled]
+    assert gaps.count(3600) == 7 and all(3600 <= gap <= 7300 for gap in gaps)
+
+
 def test_cancel_answers_204_then_409(client, recordings):
     recorded_409 = interactions(recordings, "test_add_blacklist_operator_error.yaml", "PUT", 409)[0]["body"]
     sms_id = client.send_sms(OFFLINE, {"payload": "STATUS"})
@@ -89,6 +105,8 @@ def test_cancel_answers_204_then_409(client, recordings):
     canceled = client.sms(OFFLINE, sms_id)
     assert canceled["status"] == {"description": "CANCELED", "id": 7}
     assert canceled["final_date"] is None and canceled["dlr_status_id"] == "1"
+    assert canceled["last_delivery_attempt"] is None
+    assert parse_date(canceled["retry_date"]) - parse_date(canceled["submit_date"]) == 3600
     again = client.api("DELETE", "/api/v1/endpoint/%d/sms/%d" % (OFFLINE, sms_id))
     assert again.status_code == 409
     assert_same_shape(recorded_409, again.json(), "409")
@@ -98,3 +116,30 @@ def test_cancel_answers_204_then_409(client, recordings):
     assert client.api("DELETE", "/api/v1/endpoint/%d/sms/%d" % (SILENT, 1)).status_code == 404
     assert client.api("DELETE", "/api/v1/endpoint/%d/sms/%d" % (OFFLINE, delivered)).status_code == 404
     assert client.stats()["sms_canceled"] == 1
+
+
+def test_the_list_is_newest_first_by_id_and_by_submit_date_at_once(client, recordings):
+    recorded = interactions(recordings, "get_all_device_sms.yaml", "GET", 200)[0]["body"]
+    assert [item["id"] for item in recorded] == sorted((item["id"] for item in recorded), reverse=True)
+    assert [item["submit_date"] for item in recorded] == sorted((item["submit_date"] for item in recorded), reverse=True)
+    client.send_sms(REPLIER, {"payload": "STATUS"})
+    # The reply is due after 0.5 s; nobody reads the endpoint before the next SMS is submitted.
+    time.sleep(1.5)
+    client.send_sms(ENDPOINT_BASE + 5, {"payload": "PING"})
+    client.send_sms(REPLIER, {"payload": "LATER"})
+    items = client.sms_list(REPLIER)
+    assert [item["sms_type"]["description"] for item in items] == ["MT", "MO", "MT"]
+    assert [item["id"] for item in items] == sorted((item["id"] for item in items), reverse=True)
+    assert [parse_date(item["submit_date"]) for item in items] == sorted((parse_date(item["submit_date"]) for item in items), reverse=True)
+    everything = client.admin_json("GET", "/sms")
+    assert [item["id"] for item in everything] == sorted(item["id"] for item in everything)
+    assert [parse_date(item["submit_date"]) for item in everything] == sorted(parse_date(item["submit_date"]) for item in everything)
+
+
+def test_a_delayed_mo_sms_gets_its_id_in_submit_order(client):
+    client.admin_json("POST", "/endpoints/%d/mo" % SILENT, {"payload": "early", "delay_seconds": 0.3}, expect=201)
+    time.sleep(0.8)
+    later = client.send_sms(SILENT, {"payload": "x"})
+    items = client.sms_list(SILENT)
+    assert [item["payload"] for item in items] == ["x", "early"]
+    assert items[0]["id"] == later and items[1]["id"] < later

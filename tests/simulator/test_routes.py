@@ -33,3 +33,35 @@ def test_unknown_api_paths_and_methods(client):
 ])
 def test_routes(method, path, route):
     assert ROUTER.match(method, path).name == route
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "HEAD", "TRACE", "PUT", "PATCH", "FETCH"])
+def test_a_method_the_api_does_not_have_gets_a_json_answer_not_the_html_501(client, method):
+    token = client.authenticate()
+    response = client.api(method, "/api/v1/endpoint", token=token)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    assert response.headers["Content-Type"] == "application/json"
+    if method == "HEAD":
+        assert response.content == b"" and int(response.headers["Content-Length"]) > 0
+    else:
+        assert response.json()["message"] == "Method %s is not allowed on /api/v1/endpoint" % method
+    unknown = client.api(method, "/api/v1/nothing", token=token)
+    assert unknown.status_code == 404 and "html" not in unknown.headers["Content-Type"]
+    assert client.api(method, "/api/v1/endpoint", token=False).status_code == 401
+    admin = client.admin(method, "/stats")
+    assert admin.status_code == 405 and "html" not in admin.headers["Content-Type"]
+    assert client.api("GET", "/api/v1/endpoint/%d" % SILENT, token=token).status_code == 200, "the connection stays usable"
+
+
+def test_every_route_is_declared_once_and_answers(client):
+    names = [route.name for route in ROUTER.routes]
+    assert len(names) == len(set(names))
+    token = client.authenticate()
+    for route in ROUTER.routes:
+        if route.method != "GET":
+            continue
+        path = route.template.replace("{id}", str(SILENT)).replace("{sms_id}", "1")
+        response = client.api("GET", path, token=token)
+        assert response.status_code in (200, 404), (path, response.status_code)
+        assert response.status_code == 200 or response.json()["message"] == "SMS with Id '1' not found."

@@ -6,7 +6,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from conftest import DATE_RE, ENDPOINT_BASE, OFFLINE, SILENT, Client, wait_for
+from conftest import DATE_RE, ENDPOINT_BASE, OFFLINE, SILENT, Client, interactions, wait_for
 from emnify_sim.sms import BUFFERED, DELIVERED, EXPIRED, IN_PROGRESS, MT, PENDING, Sms, retries_until
 
 
@@ -32,7 +32,9 @@ def test_delivery_goes_through_pending_and_in_progress(sim_factory):
     assert done["status"]["id"] == 4 and done["final_date"] is not None
 
 
-def test_an_sms_to_an_offline_device_stays_buffered_then_expires(client):
+def test_an_sms_to_an_offline_device_stays_buffered_then_expires(client, recordings):
+    recorded = [item for item in interactions(recordings, "get_all_device_sms.yaml", "GET", 200)[0]["body"] if item["status"]["id"] == 6]
+    assert recorded and all(item["gsm_map_error"] is None for item in recorded)
     sms_id = client.send_sms(OFFLINE, {"payload": "STATUS"})
     buffered = client.sms(OFFLINE, sms_id)
     assert buffered["status"] == {"description": "BUFFERED", "id": 3}
@@ -43,7 +45,8 @@ def test_an_sms_to_an_offline_device_stays_buffered_then_expires(client):
     expired = client.sms(OFFLINE, sms_id)
     assert expired["status"] == {"description": "EXPIRED", "id": 6}
     assert expired["final_date"] == expired["expiry_date"]
-    assert expired["gsm_map_error"] is not None
+    assert expired["gsm_map_error"] is None, "recorded EXPIRED SMS have gsm_map_error null"
+    assert expired["dlr_status_id"] == "4"
 
 
 def test_a_device_coming_online_gets_its_buffered_sms(client):
@@ -72,5 +75,5 @@ def test_sms_lifecycle_states():
     assert buffered.status_at(1030.0) == BUFFERED
     assert buffered.state_at(1000.0 + 400)["retry_count"] == 2
     state = buffered.state_at(1000.0 + 7200)
-    assert state["status"] == EXPIRED and state["final"] == 1000.0 + 7200 and state["gsm_map_error"] == 27
+    assert state["status"] == EXPIRED and state["final"] == 1000.0 + 7200 and state["gsm_map_error"] is None
     assert retries_until(0, 59) == 0 and retries_until(0, 60) == 1 and retries_until(0, 6660 + 7200) == 7

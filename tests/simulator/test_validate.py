@@ -78,6 +78,17 @@ GOOD_BODIES = [
 ]
 
 
+def test_a_number_as_source_address_is_accepted_like_the_docs_example(client):
+    """The docs' example body sends "source_address": 12345 and gets 201."""
+    sms_id = client.send_sms(SILENT, {"payload": "Hello", "source_address": 12345, "source_address_type": {"id": 161}})
+    stored = client.sms(SILENT, sms_id)
+    assert stored["source_address"] == "12345"
+    assert stored["source_address_type"] == {"description": "National", "id": 161}
+    for bad in (True, -5, 1.5, 10 ** 22):
+        response = client.api("POST", "/api/v1/endpoint/%d/sms" % SILENT, json={"payload": "x", "source_address": bad})
+        assert response.status_code == 422, bad
+
+
 @pytest.mark.parametrize("body", [case[1] for case in GOOD_BODIES], ids=[case[0] for case in GOOD_BODIES])
 def test_valid_sms_bodies_are_stored_as_sent(client, body):
     sms_id = client.send_sms(SILENT, body)

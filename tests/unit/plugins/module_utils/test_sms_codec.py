@@ -170,6 +170,35 @@ def test_normalize_joins_surrogate_pair_code_points():
     assert utf16_length('\ud83d\ude00') == 2
 
 
+def test_nfc_can_lengthen_a_text():
+    """U+0958 is excluded from composition: NFC turns each into two code points (U+0915 U+093C)."""
+    typed = '\u0958' * 70
+    assert len(typed) == 70  # one UCS-2 SMS as typed
+    assert normalize(typed) == '\u0915\u093c' * 70
+    result = do_split(typed)
+    assert result.encoding == 'ucs2'
+    assert result.text == normalize(typed)
+    assert [part.length for part in result.parts] == [67, 67, 6]
+
+
+def test_a_surrogate_pair_given_as_two_code_points_is_sent_as_one_character():
+    result = do_split('OK \ud83d\ude00')
+    assert result.text == 'OK ' + EMOJI
+    assert [part.payload for part in result.parts] == ['OK ' + EMOJI]
+    assert result.length == 5
+
+
+@pytest.mark.parametrize('char', ['\u015f', '\u011f', '\u0131', '\u00e7', '\u00e1', '\u00ea', '\u00f5'])
+def test_national_language_shift_tables_are_not_used(char):
+    """Turkish, Portuguese and Spanish letters outside the default tables make the text UCS-2, no shift table."""
+    text = 'A' * 100 + char + 'B' * 100
+    result = do_split(text)
+    assert result.encoding == 'ucs2' and result.dcs == 8
+    assert len(result.parts) == 3
+    for part in result.parts:
+        assert part.udh[:6] == '050003' and len(part.udh) == 12  # a concatenation element only, no 0x24/0x25
+
+
 def test_lone_surrogate_refused():
     message = codec_error('payload', split, 'ab\ud83d', reference_key='x')
     assert 'U+D83D' in message
