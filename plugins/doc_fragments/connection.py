@@ -15,6 +15,7 @@ options:
     description:
       - An emnify application token, created in the emnify Portal.
       - The collection exchanges it for an auth token (a JWT) once per run and never writes the application token anywhere.
+      - A value shorter than 16 characters is refused before any request; emnify's application tokens are far longer.
       - If not set, the value of the E(EMNIFY_APPLICATION_TOKEN) environment variable is used
         (the custom credential type for AWX/AAP injects it there).
     type: str
@@ -97,6 +98,7 @@ notes:
   - "The modules talk to the emnify API from the host they run on; run them on the controller with C(delegate_to: localhost)
     or in a play with C(hosts: localhost)."
   - Use C(module_defaults) with the action group C(group/emnify.iot.emnify) to set the connection options once per play.
+  - An environment variable named here that is set but empty counts as unset, so the option keeps its default.
 requirements:
   - requests >= 2.25
 '''

@@ -16,6 +16,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import random
+import socket
 import threading
 import time
 import traceback
@@ -74,8 +75,8 @@ class ApiResponse:
         self.data = data
 
 
-def _never_sent(exc):
-    """True when a requests exception proves the request did not reach the server."""
+def _chain(exc):
+    """``exc`` and every exception it wraps (requests -> urllib3 -> socket)."""
     seen = set()
     stack = [exc]
     while stack:
@@ -83,14 +84,38 @@ def _never_sent(exc):
         if item is None or id(item) in seen:
             continue
         seen.add(id(item))
-        if type(item).__name__ in _NOT_SENT:
-            return True
+        yield item
         stack.extend([getattr(item, 'reason', None), getattr(item, '__cause__', None), getattr(item, '__context__', None)])
         stack.extend(arg for arg in getattr(item, 'args', ()) if isinstance(arg, BaseException))
-    return False
 
 
-def _describe(exc):
+def _never_sent(exc):
+    """True when a requests exception proves the request did not reach the server."""
+    return any(type(item).__name__ in _NOT_SENT for item in _chain(exc))
+
+
+def _dns_failure(exc):
+    """The failed host name lookup (a ``socket.gaierror``) inside a requests exception, or None."""
+    for item in _chain(exc):
+        if isinstance(item, socket.gaierror):
+            return item
+    return None
+
+
+def _unresolvable(exc):
+    """True when the host name does not exist; a temporary DNS failure (EAI_AGAIN) is worth a retry, this is not."""
+    failure = _dns_failure(exc)
+    return failure is not None and failure.errno != getattr(socket, 'EAI_AGAIN', None)
+
+
+def _describe(exc, url=None):
+    failure = _dns_failure(exc)
+    if failure is not None:
+        host = urlsplit(url or '').hostname or 'of api_url'
+        reason = failure.strerror or str(failure)
+        if _unresolvable(exc):
+            return 'the host name %s does not resolve (%s); check api_url' % (host, reason)
+        return 'the host name %s could not be resolved (%s)' % (host, reason)
     if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError):
         return 'TLS error (certificate not trusted? set validate_certs or ca_path)'
     if HAS_REQUESTS and isinstance(exc, requests.exceptions.ReadTimeout):
@@ -240,11 +265,14 @@ class EmnifyClient:
             except requests.exceptions.SSLError as exc:
                 raise EmnifyTransportError('cannot authenticate at %s: %s' % (self.api_url, _describe(exc)))
             except requests.exceptions.RequestException as exc:
+                if _unresolvable(exc):
+                    raise EmnifyTransportError('cannot authenticate at %s: %s' % (self.api_url, _describe(exc, self.api_url)))
                 if attempt < self.retries:
                     attempt += 1
                     self._backoff(attempt, None)
                     continue
-                raise EmnifyTransportError('cannot authenticate at %s: %s after %d attempts' % (self.api_url, _describe(exc), attempt + 1))
+                raise EmnifyTransportError('cannot authenticate at %s: %s after %d attempts'
+                                           % (self.api_url, _describe(exc, self.api_url), attempt + 1))
             self._count('POST', response.status_code)
             with self._stats_lock:
                 self.stats['authentications'] += 1
@@ -306,11 +334,13 @@ class EmnifyClient:
             except requests.exceptions.RequestException as exc:
                 if is_write and not _never_sent(exc):
                     raise EmnifyOutcomeUnknown(method, path, _describe(exc), timed_out=isinstance(exc, requests.exceptions.Timeout))
+                if _unresolvable(exc):
+                    raise EmnifyTransportError('%s %s failed: %s' % (method, path, _describe(exc, url)))
                 if attempt < self.retries:
                     attempt += 1
                     self._backoff(attempt, None)
                     continue
-                raise EmnifyTransportError('%s %s failed: %s after %d attempts' % (method, path, _describe(exc), attempt + 1))
+                raise EmnifyTransportError('%s %s failed: %s after %d attempts' % (method, path, _describe(exc, url), attempt + 1))
             status = response.status_code
             self._count(method, status)
             if status == 401 and not reauthenticated:

@@ -13,12 +13,15 @@ values Ansible must mask in any output.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import os
+
 try:
     from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound, UnsupportedError
 
 from ansible_collections.emnify.iot.plugins.module_utils._client import (
     DEFAULT_API_URL,
@@ -31,21 +34,37 @@ from ansible_collections.emnify.iot.plugins.module_utils._token_cache import def
 
 LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1', '[::1]')
 
+# emnify application tokens are long JWTs. A shorter value is a mistake, and it would be harmful: Ansible masks every
+# occurrence of a no_log value in every output, so a token such as "T" garbles all results ("OK IN********ERVAL").
+MIN_TOKEN_LENGTH = 16
+
+
+def nonempty_env_fallback(*names):
+    """Like env_fallback, but an empty variable counts as unset.
+
+    Credential injectors (AWX/AAP) render an input left empty as an empty string; the option then keeps its default.
+    """
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return value
+    raise AnsibleFallbackNotFound
+
 
 def connection_argument_spec():
     """The argument spec of the connection options (see the connection doc fragment)."""
     return dict(
         application_token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['EMNIFY_APPLICATION_TOKEN'])),
-        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['EMNIFY_API_URL'])),
-        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['EMNIFY_VALIDATE_CERTS'])),
-        ca_path=dict(type='path', fallback=(env_fallback, ['EMNIFY_CA_PATH'])),
-        timeout=dict(type='int', default=30, fallback=(env_fallback, ['EMNIFY_TIMEOUT'])),
+        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(nonempty_env_fallback, ['EMNIFY_API_URL'])),
+        validate_certs=dict(type='bool', default=True, fallback=(nonempty_env_fallback, ['EMNIFY_VALIDATE_CERTS'])),
+        ca_path=dict(type='path', fallback=(nonempty_env_fallback, ['EMNIFY_CA_PATH'])),
+        timeout=dict(type='int', default=30, fallback=(nonempty_env_fallback, ['EMNIFY_TIMEOUT'])),
         retries=dict(type='int', default=5),
         retry_backoff=dict(type='float', default=1.0),
-        rate_limit_requests=dict(type='int', default=2000, fallback=(env_fallback, ['EMNIFY_RATE_LIMIT_REQUESTS'])),
-        rate_limit_window=dict(type='float', default=300, fallback=(env_fallback, ['EMNIFY_RATE_LIMIT_WINDOW'])),
-        token_cache=dict(type='bool', default=True, fallback=(env_fallback, ['EMNIFY_TOKEN_CACHE'])),
-        token_cache_dir=dict(type='path', fallback=(env_fallback, ['EMNIFY_TOKEN_CACHE_DIR'])),
+        rate_limit_requests=dict(type='int', default=2000, fallback=(nonempty_env_fallback, ['EMNIFY_RATE_LIMIT_REQUESTS'])),
+        rate_limit_window=dict(type='float', default=300, fallback=(nonempty_env_fallback, ['EMNIFY_RATE_LIMIT_WINDOW'])),
+        token_cache=dict(type='bool', default=True, fallback=(nonempty_env_fallback, ['EMNIFY_TOKEN_CACHE'])),
+        token_cache_dir=dict(type='path', fallback=(nonempty_env_fallback, ['EMNIFY_TOKEN_CACHE_DIR'])),
     )
 
 
@@ -68,14 +87,39 @@ def check_connection_params(params):
         problems.append('rate_limit_requests: must be 0 (no pacing) or a positive number, got %s' % params['rate_limit_requests'])
     if params.get('rate_limit_window') is not None and params['rate_limit_window'] <= 0:
         problems.append('rate_limit_window: must be a positive number of seconds, got %s' % params['rate_limit_window'])
-    if not (params.get('application_token') or '').strip():
+    token = params.get('application_token') or ''
+    if not token.strip():
         problems.append('application_token: must not be empty (set it or EMNIFY_APPLICATION_TOKEN)')
+    elif len(token) < MIN_TOKEN_LENGTH:
+        problems.append(short_token_message(len(token)))
     return problems
+
+
+def short_token_message(length):
+    return ('application_token: too short (%d character%s); emnify application tokens are JWTs of hundreds of '
+            'characters and at least %d are required, since Ansible hides the token wherever it occurs in the output: '
+            'copy the whole token from the emnify Portal' % (length, '' if length == 1 else 's', MIN_TOKEN_LENGTH))
 
 
 def is_plain_http_remote(url):
     parts = urlsplit(url or '')
     return parts.scheme == 'http' and (parts.hostname or '') not in LOOPBACK_HOSTS and not (parts.hostname or '').startswith('127.')
+
+
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule that reports an unknown option before any other argument error.
+
+    ansible-core reports only the first argument error, and unknown options come after checks such as
+    required_together: a mistyped option (``paylod``) would be reported as the option it was meant to be missing.
+    """
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        result = getattr(self, 'validation_result', None)
+        errors = getattr(getattr(result, 'errors', None), 'errors', None) or []
+        unknown = [error for error in errors if isinstance(error, UnsupportedError)]
+        if unknown and errors[0] is not unknown[0]:
+            msg = 'Unsupported parameters for (%s) module: %s' % (self._name, unknown[0].args[0])
+        super(_AnsibleModule, self).fail_json(msg, **kwargs)
 
 
 class EmnifyModule:
@@ -85,7 +129,7 @@ class EmnifyModule:
         spec = connection_argument_spec()
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
-        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible = _AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
         if hidden_values is not None:
             # Values the user asked to hide (hide_payload) are masked before any check can fail.
@@ -95,6 +139,7 @@ class EmnifyModule:
         self.check_mode = self.ansible.check_mode
         self._pool_size = pool_size
         self._client = None
+        self._refuse_short_token()
         if not HAS_REQUESTS:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         problems = check_connection_params(self.params)
@@ -103,6 +148,22 @@ class EmnifyModule:
         if is_plain_http_remote(self.params['api_url']):
             self.ansible.warn('api_url uses plain http:// to a host other than the loopback interface; '
                               'the auth token crosses the network unencrypted')
+
+    def _refuse_short_token(self):
+        """Fail, readably, when the application token is too short to be one.
+
+        Ansible masks every occurrence of a no_log value in the output, so the message about a one-letter token would
+        itself be garbled. The value is refused here, before anything uses it, and it is not a credential emnify could
+        have issued: it is taken out of the masked values for this failure only, and the invocation shows the option
+        as hidden, as it does for any no_log option. Every accepted token stays masked everywhere.
+        """
+        token = self.params.get('application_token') or ''
+        if not token.strip() or len(token) >= MIN_TOKEN_LENGTH:
+            return
+        self.ansible.no_log_values.discard(token)
+        module_args = dict(self.params, application_token='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')
+        self.ansible.fail_json(msg=short_token_message(len(token)), invocation=dict(module_args=module_args),
+                               api_usage=self.api_usage())
 
     @property
     def client(self):

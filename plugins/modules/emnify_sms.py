@@ -499,7 +499,7 @@ def run(module):
         result['diff'] = _diff(messages, params['hide_payload'])
     if failed:
         details = '; '.join('endpoint %s: %s' % (message['endpoint_id'], message.get('msg')) for message in failed)
-        module.fail('%d of %d endpoints failed: %s. Each endpoint\'s outcome is in messages.'
+        module.fail('%d of %d endpoints failed (each endpoint\'s outcome is in messages): %s'
                     % (len(failed), len(messages), details), **result)
     return result
 

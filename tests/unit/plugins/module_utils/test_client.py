@@ -17,6 +17,7 @@ import base64
 import datetime
 import json
 import os
+import socket
 import stat
 import time
 from email.utils import format_datetime
@@ -789,3 +790,46 @@ def test_send_sms_without_location_returns_none():
     client, _clock = make_client(api)
     assert client.send_sms(1, {'payload': 'x'}) is None
     assert api.requests('POST', '/api/v1/endpoint/1/sms')[0].body == {'payload': 'x'}
+
+
+# -- host names that do not resolve ------------------------------------------------------------------------------
+# These go through the real requests and urllib3 connection code; the boundary is the resolver (socket.getaddrinfo).
+
+def resolver(errno, strerror):
+    def getaddrinfo(host, *args, **kwargs):
+        raise socket.gaierror(errno, strerror)
+    return getaddrinfo
+
+
+def dns_client(**kwargs):
+    clock = FakeClock()
+    client = EmnifyClient('https://cdn.emnify.nett', APP_TOKEN, sleep=clock.sleep, clock=clock, rate_limit_requests=0, **kwargs)
+    return client, clock
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_and_says_so(monkeypatch):
+    monkeypatch.setattr(socket, 'getaddrinfo', resolver(socket.EAI_NONAME, 'Name or service not known'))
+    client, clock = dns_client(retries=5)
+    with pytest.raises(EmnifyTransportError) as caught:
+        client.get('/api/v1/endpoint')
+    text = str(caught.value)
+    assert 'the host name cdn.emnify.nett does not resolve (Name or service not known)' in text and 'api_url' in text
+    assert clock.sleeps == [] and client.stats['retries'] == 0 and client.stats['requests'] == 0
+
+
+def test_a_send_to_a_host_that_does_not_resolve_fails_at_once(monkeypatch):
+    client, clock = dns_client(retries=5)
+    client._set_token(make_jwt())
+    monkeypatch.setattr(socket, 'getaddrinfo', resolver(socket.EAI_NONAME, 'Name or service not known'))
+    with pytest.raises(EmnifyTransportError) as caught:
+        client.send_sms(1, {'payload': 'hi'})
+    assert 'does not resolve' in str(caught.value) and clock.sleeps == []
+
+
+def test_a_temporary_dns_failure_is_retried_and_named(monkeypatch):
+    monkeypatch.setattr(socket, 'getaddrinfo', resolver(socket.EAI_AGAIN, 'Temporary failure in name resolution'))
+    client, clock = dns_client(retries=2)
+    with pytest.raises(EmnifyTransportError) as caught:
+        client.get('/api/v1/endpoint')
+    assert 'the host name cdn.emnify.nett could not be resolved (Temporary failure in name resolution) after 3 attempts' in str(caught.value)
+    assert len(clock.sleeps) == 2

@@ -15,11 +15,15 @@ __metaclass__ = type
 import base64
 import contextlib
 import json
+import os
 import time
 
 import pytest
 import requests
 import requests.adapters
+import yaml
+from jinja2 import meta as jinja_meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from requests.structures import CaseInsensitiveDict
 
 from ansible.module_utils import basic
@@ -27,6 +31,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyTransportError
 from ansible_collections.emnify.iot.plugins.module_utils._module import (
+    MIN_TOKEN_LENGTH,
     EmnifyModule,
     ModuleInputError,
     check_connection_params,
@@ -121,7 +126,7 @@ def test_connection_argument_spec():
 
 
 GOOD = dict(api_url='https://cdn.emnify.net', timeout=30, retries=5, retry_backoff=1.0, rate_limit_requests=2000,
-            rate_limit_window=300, application_token='x')
+            rate_limit_window=300, application_token=APP_TOKEN)
 
 
 @pytest.mark.parametrize('change,option', [
@@ -136,6 +141,8 @@ GOOD = dict(api_url='https://cdn.emnify.net', timeout=30, retries=5, retry_backo
     (dict(rate_limit_requests=-1), 'rate_limit_requests'),
     (dict(rate_limit_window=0), 'rate_limit_window'),
     (dict(application_token='  '), 'application_token'),
+    (dict(application_token='T'), 'application_token'),
+    (dict(application_token='x' * (MIN_TOKEN_LENGTH - 1)), 'application_token'),
 ])
 def test_check_connection_params(change, option):
     params = dict(GOOD)
@@ -244,3 +251,157 @@ def test_fail_redacts_application_token_before_the_client_exists(capsys):
         result = finish(capsys, lambda: module.fail('token %s was refused' % APP_TOKEN))
     assert APP_TOKEN not in json.dumps(result)
     assert result['api_usage']['requests'] == 0
+
+
+# -- what a user sees for common mistakes ------------------------------------------------------------------------------
+
+def test_a_mistyped_option_is_named_before_the_checks_it_breaks(capsys):
+    spec = dict(endpoint_id=dict(type='int'), payload=dict(type='str'))
+    with module_args(base_args(endpoint_id=1, paylod='APN,iot.example.net')):
+        with pytest.raises(SystemExit):
+            EmnifyModule(spec, required_together=[('endpoint_id', 'payload')])
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] is True
+    assert result['msg'].startswith('Unsupported parameters for (')
+    assert 'paylod' in result['msg'] and 'required together' not in result['msg']
+
+
+def test_the_other_argument_errors_are_reported_as_before(capsys):
+    spec = dict(endpoint_id=dict(type='int'), payload=dict(type='str'))
+    with module_args(base_args(endpoint_id=1)):
+        with pytest.raises(SystemExit):
+            EmnifyModule(spec, required_together=[('endpoint_id', 'payload')])
+    assert 'required together: endpoint_id, payload' in json.loads(capsys.readouterr().out)['msg']
+
+
+@pytest.mark.parametrize('token', ['T', 'a', 'OK', 'x' * (MIN_TOKEN_LENGTH - 1)])
+def test_a_short_token_is_refused_with_a_readable_message(capsys, token):
+    with module_args(base_args(application_token=token)):
+        with pytest.raises(SystemExit):
+            EmnifyModule(dict(name=dict(type='str')))
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] is True
+    assert result['msg'].startswith('application_token: too short (%d character%s); emnify application tokens are JWTs'
+                                    % (len(token), '' if len(token) == 1 else 's'))
+    assert 'at least %d' % MIN_TOKEN_LENGTH in result['msg'] and '********' not in result['msg']
+    assert result['invocation']['module_args']['application_token'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert result['api_usage']['requests'] == 0
+
+
+def test_a_token_of_the_minimum_length_is_accepted_and_masked(capsys):
+    token = 'k' * MIN_TOKEN_LENGTH
+    with module_args(base_args(application_token=token)):
+        module = EmnifyModule(dict())
+        result = finish(capsys, lambda: module.exit(changed=False, echo='token=%s' % token))
+    assert token not in json.dumps(result)
+    assert result['echo'] == 'token=********'
+
+
+def test_empty_environment_variables_count_as_unset(monkeypatch):
+    for name in ('EMNIFY_API_URL', 'EMNIFY_VALIDATE_CERTS', 'EMNIFY_CA_PATH', 'EMNIFY_TIMEOUT', 'EMNIFY_RATE_LIMIT_REQUESTS',
+                 'EMNIFY_RATE_LIMIT_WINDOW', 'EMNIFY_TOKEN_CACHE', 'EMNIFY_TOKEN_CACHE_DIR'):
+        monkeypatch.setenv(name, '')
+    monkeypatch.setenv('EMNIFY_APPLICATION_TOKEN', APP_TOKEN)
+    module = build(dict())
+    defaults = dict((name, option.get('default')) for name, option in connection_argument_spec().items())
+    for name in ('api_url', 'validate_certs', 'ca_path', 'timeout', 'rate_limit_requests', 'rate_limit_window',
+                 'token_cache', 'token_cache_dir'):
+        assert module.params[name] == defaults[name], name
+    assert module.params['validate_certs'] is True
+
+
+def test_set_environment_variables_are_used(monkeypatch, tmp_path):
+    ca = tmp_path / 'ca.pem'
+    ca.write_text(u'-----BEGIN CERTIFICATE-----\n')
+    monkeypatch.setenv('EMNIFY_APPLICATION_TOKEN', APP_TOKEN)
+    monkeypatch.setenv('EMNIFY_VALIDATE_CERTS', 'false')
+    monkeypatch.setenv('EMNIFY_CA_PATH', str(ca))
+    monkeypatch.setenv('EMNIFY_API_URL', 'http://127.0.0.1:8089')
+    module = build(dict())
+    assert module.params['validate_certs'] is False
+    assert module.params['ca_path'] == str(ca)
+    assert module.params['api_url'] == 'http://127.0.0.1:8089'
+
+
+# -- the AWX / AAP credential type (docs/awx/credential-type.yml) --------------------------------------------------------
+
+CREDENTIAL_TYPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'docs', 'awx',
+                               'credential-type.yml')
+PEM = u'-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+
+class Tower:
+    def __init__(self, filename):
+        self.filename = filename
+
+
+def awx_environment(inputs, directory):
+    """The environment AWX gives a job for a credential with ``inputs``, built the way AWX builds it.
+
+    AWX leaves empty inputs out of the template namespace, sets a boolean input that was never given to false,
+    renders the file injectors into private files (their path is ``tower.filename``), then the env injectors, all in
+    an immutable Jinja sandbox.
+    """
+    with open(CREDENTIAL_TYPE) as handle:
+        credential_type = yaml.safe_load(handle)
+    namespace = {}
+    for name, value in inputs.items():
+        if isinstance(value, bool) or value:
+            namespace[name] = value
+    for field in credential_type['inputs']['fields']:
+        if field['type'] == 'boolean' and field['id'] not in inputs:
+            namespace[field['id']] = False
+    sandbox = ImmutableSandboxedEnvironment()
+    filename = None
+    for label, template in credential_type['injectors'].get('file', {}).items():
+        assert label == 'template', 'the module options take one CA file'
+        filename = os.path.join(directory, 'tmp_ca')
+        with open(filename, 'w') as handle:
+            handle.write(sandbox.from_string(template).render(**namespace))
+    namespace['tower'] = Tower(filename)
+    return dict((name, sandbox.from_string(template).render(**namespace))
+                for name, template in credential_type['injectors']['env'].items())
+
+
+def test_credential_type_templates_use_only_its_inputs():
+    with open(CREDENTIAL_TYPE) as handle:
+        credential_type = yaml.safe_load(handle)
+    fields = set(field['id'] for field in credential_type['inputs']['fields'])
+    injectors = credential_type['injectors']
+    templates = list(injectors['env'].values()) + list(injectors.get('file', {}).values())
+    sandbox = ImmutableSandboxedEnvironment()
+    for template in templates:
+        assert jinja_meta.find_undeclared_variables(sandbox.parse(template)) <= fields | set(['tower'])
+    secrets = [field['id'] for field in credential_type['inputs']['fields'] if field.get('secret')]
+    assert secrets == ['application_token']
+    assert set(injectors['env']) == set(['EMNIFY_APPLICATION_TOKEN', 'EMNIFY_API_URL', 'EMNIFY_VALIDATE_CERTS',
+                                         'EMNIFY_CA_PATH'])
+    assert set(injectors['env']) <= set(option['fallback'][1][0] for option in connection_argument_spec().values() if 'fallback' in option)
+
+
+@pytest.mark.parametrize('inputs,validate_certs,with_ca', [
+    (dict(validate_certs=True, ca_certificate=PEM), True, True),
+    (dict(validate_certs=True), True, False),
+    (dict(validate_certs=''), True, False),
+    (dict(validate_certs='', ca_certificate=PEM), True, True),
+    (dict(validate_certs=False), False, False),
+    (dict(ca_certificate=''), False, False),
+    (dict(), False, False),
+])
+def test_credential_type_gives_the_modules_a_working_configuration(monkeypatch, tmp_path, inputs, validate_certs,
+                                                                   with_ca):
+    inputs = dict(inputs, application_token=APP_TOKEN, api_url='https://cdn.emnify.net')
+    environment = awx_environment(inputs, str(tmp_path))
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    module = build(dict())
+    assert module.params['application_token'] == APP_TOKEN
+    assert module.params['api_url'] == 'https://cdn.emnify.net'
+    assert module.params['validate_certs'] is validate_certs
+    if with_ca:
+        with open(module.params['ca_path']) as handle:
+            assert handle.read() == PEM
+        assert module.client._verify == module.params['ca_path']
+    else:
+        assert module.params['ca_path'] is None
+        assert module.client._verify is validate_certs
