@@ -28,6 +28,8 @@ from .state import State
 
 DEFAULT_TOKEN_LIFETIME = 604800  # exp - iat of real tokens (7 days); the docs say 240 minutes
 MAX_ENDPOINTS = 100000
+# The emnify.iot modules refuse application tokens shorter than this (plugins/module_utils/_module.py).
+MIN_TOKEN_LENGTH = 16
 
 
 def positive(kind):
@@ -86,6 +88,10 @@ def check_options(parser, options):
         parser.error("--endpoints must be at most %d" % MAX_ENDPOINTS)
     if any(not token for token in options.application_token or ()):
         parser.error("--application-token must not be empty")
+    if any(len(token) < MIN_TOKEN_LENGTH for token in options.application_token or ()):
+        parser.error("--application-token must be at least %d characters long, like emnify's application tokens (JWTs of "
+                     "hundreds of characters): the emnify.iot modules refuse shorter ones, because Ansible hides the "
+                     "token wherever it occurs in their output" % MIN_TOKEN_LENGTH)
     return options
 
 

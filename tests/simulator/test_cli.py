@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from conftest import COLLECTION, Client, start_simulator, wait_for
+from conftest import COLLECTION, TOKEN, Client, start_simulator, wait_for
 
 
 def run_simulator(args, timeout=20):
@@ -29,7 +29,7 @@ def run_simulator(args, timeout=20):
 def test_lifetime_ends_the_process(tmp_path):
     ready = str(tmp_path / "ready")
     started = time.monotonic()
-    done = run_simulator(["--port", "0", "--application-token", "t", "--lifetime", "1.5", "--ready-file", ready, "--quiet"])
+    done = run_simulator(["--port", "0", "--application-token", TOKEN, "--lifetime", "1.5", "--ready-file", ready, "--quiet"])
     assert done.returncode == 0, done.stderr
     assert 1.4 <= time.monotonic() - started < 10
     url = done.stdout.decode("utf-8").splitlines()[0]
@@ -55,9 +55,9 @@ def test_signals_end_the_process(tmp_path, signum):
 
 @pytest.mark.parametrize("args, message", [
     (["--port", "0"], "--application-token"),
-    (["--port", "0", "--application-token", "t", "--tls-cert", "x.pem"], "--tls-cert and --tls-key"),
-    (["--port", "0", "--application-token", "t", "--endpoints", "0"], "greater than 0"),
-    (["--port", "0", "--application-token", "t", "--rate-limit-scale", "-1"], "greater than 0"),
+    (["--port", "0", "--application-token", TOKEN, "--tls-cert", "x.pem"], "--tls-cert and --tls-key"),
+    (["--port", "0", "--application-token", TOKEN, "--endpoints", "0"], "greater than 0"),
+    (["--port", "0", "--application-token", TOKEN, "--rate-limit-scale", "-1"], "greater than 0"),
 ])
 def test_bad_command_lines_are_refused(args, message):
     done = run_simulator(args)
@@ -65,10 +65,17 @@ def test_bad_command_lines_are_refused(args, message):
     assert message in done.stderr.decode("utf-8")
 
 
+@pytest.mark.parametrize("token", ["T", "x" * 15])
+def test_a_token_too_short_to_be_an_emnify_token_is_refused(token):
+    done = run_simulator(["--port", "0", "--application-token", TOKEN, "--application-token", token])
+    assert done.returncode == 2
+    assert "--application-token must be at least 16 characters long" in done.stderr.decode("utf-8")
+
+
 def test_a_busy_port_is_reported(sim_factory):
     sim = sim_factory("--endpoints", "1")
     port = sim.url.rsplit(":", 1)[1]
-    done = run_simulator(["--port", port, "--application-token", "t", "--lifetime", "5"])
+    done = run_simulator(["--port", port, "--application-token", TOKEN, "--lifetime", "5"])
     assert done.returncode == 1
     assert b"cannot start" in done.stderr
 
@@ -85,7 +92,7 @@ def test_help_lists_every_option():
 
 def test_requests_are_logged_unless_quiet(tmp_path):
     ready = str(tmp_path / "ready")
-    command = [sys.executable, "-m", "emnify_sim", "--port", "0", "--application-token", "t", "--lifetime", "30", "--ready-file", ready]
+    command = [sys.executable, "-m", "emnify_sim", "--port", "0", "--application-token", TOKEN, "--lifetime", "30", "--ready-file", ready]
     with open(str(tmp_path / "err"), "wb") as err:
         process = subprocess.Popen(command, cwd=COLLECTION, stdout=subprocess.DEVNULL, stderr=err)  # pylint: disable=consider-using-with
     try:

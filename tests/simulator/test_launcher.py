@@ -64,10 +64,10 @@ def test_start_writes_the_state_and_stop_ends_the_process(tmp_path):
 
 
 def test_start_keeps_a_given_token_and_port_options(tmp_path):
-    sim = launcher.start(str(tmp_path), ["--application-token", "mine", "--endpoints", "2", "--lifetime", "60", "--quiet"])
+    sim = launcher.start(str(tmp_path), ["--application-token", "my-own-simulator-token", "--endpoints", "2", "--lifetime", "60", "--quiet"])
     try:
-        assert sim.token == "mine" and read(str(tmp_path), "token") == "mine\n"
-        assert requests.post(sim.url + "/api/v1/authenticate", json={"application_token": "mine"}, timeout=10).status_code == 200
+        assert sim.token == "my-own-simulator-token" and read(str(tmp_path), "token") == "my-own-simulator-token\n"
+        assert requests.post(sim.url + "/api/v1/authenticate", json={"application_token": "my-own-simulator-token"}, timeout=10).status_code == 200
     finally:
         assert sim.stop()
     assert not sim.running()
