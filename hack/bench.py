@@ -154,6 +154,7 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
         json.dump(config, handle)
     env = dict(os.environ, EMNIFY_API_URL=sim.url, EMNIFY_APPLICATION_TOKEN=sim.token, ANSIBLE_NOCOLOR='1',
                ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, EMNIFY_RATE_LIMIT_REQUESTS=str(LIMIT), EMNIFY_RATE_LIMIT_WINDOW=repr(WINDOW * scale),
+               EMNIFY_SIMULATOR_RATE_LIMIT_SCALE=repr(scale),
                EMNIFY_TOKEN_CACHE_DIR=os.path.join(work, 'token-cache-%d-%s-%d' % (size, tool, parts)),
                ANSIBLE_LOCAL_TEMP=os.path.join(work, 'ansible-tmp'), PATH=os.path.join(VENV, 'bin') + os.pathsep + os.environ.get('PATH', ''))
     if tool == 'python':
@@ -318,7 +319,8 @@ One run of `make bench` (`python3 hack/bench.py`) does, per fleet size:
   authentications per 300 s, 10 endpoint-list calls per second. At 100 devices the limits are the real ones
   (`--rate-limit-scale 1`). Above 100 devices every window is scaled by `--rate-limit-scale {scale}` (2,000 requests
   per {window:.0f} s) so that the run takes minutes instead of hours, and the collection's pacing is set to match
-  (`rate_limit_window: {window:.0f}`, through `EMNIFY_RATE_LIMIT_WINDOW`);
+  (`rate_limit_window: {window:.0f}`, through `EMNIFY_RATE_LIMIT_WINDOW`, and the per-path limits through the
+  test setting `EMNIFY_SIMULATOR_RATE_LIMIT_SCALE={scale}`);
 - gives every case the same devices (the first N endpoints of the simulated fleet that can receive SMS) and the same
   commands: a one-part command (`{one}`) and a two-part command of {two} GSM characters;
 - resets the simulator before each case (`POST /_simulator/reset`), runs the first run, resets the request counters

@@ -48,7 +48,7 @@ options:
     default: 30
   retries:
     description:
-      - How many times a request is retried after HTTP 429, 502, 503, 504 or a connection failure, with exponential backoff and jitter.
+      - How many times a request is retried after HTTP 429, 500, 502, 503, 504 or a connection failure, with exponential backoff and jitter.
       - A C(Retry-After) header is honoured when the service sends one.
       - A write (sending or canceling an SMS) is retried only when the service provably did not process it; when its outcome is
         unknown the module reads the SMS history before deciding, so no SMS is sent twice.
@@ -70,8 +70,12 @@ options:
   rate_limit_window:
     description:
       - Length in seconds of the rolling window of O(rate_limit_requests).
-      - The per-second limits on endpoint lookups and the limit of 100 authentications are scaled by the same factor
-        (O(rate_limit_window) / 300), so the pacing can match a simulator run with scaled-down windows.
+      - It changes only that overall budget. emnify's fixed per-path limits (100 authentications per 300 seconds, 10
+        endpoint-list requests per second with a burst of 5, 50 endpoint-detail requests per second with a burst of 25)
+        are always kept, whatever this window.
+      - Tests against the API simulator started with C(--rate-limit-scale F) set the environment variable
+        E(EMNIFY_SIMULATOR_RATE_LIMIT_SCALE=F) on the controller to scale those per-path windows too; never set it
+        against emnify.
       - If not set, the value of the E(EMNIFY_RATE_LIMIT_WINDOW) environment variable is used.
     type: float
     default: 300

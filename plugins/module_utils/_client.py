@@ -6,7 +6,7 @@
 Pure Python on top of ``requests``; no AnsibleModule in here. One ``requests.Session``
 per client (connection pooling), a timeout on every call, one authentication per run
 (the JWT is reused through :mod:`._token_cache`), pacing under the documented rate limits
-(:mod:`._pacer`), retries with exponential backoff and full jitter for 429/502/503/504
+(:mod:`._pacer`), retries with exponential backoff and full jitter for 429/500/502/503/504
 and connection failures on reads, and the rule that matters most for SMS: a write whose
 outcome is unknown is never retried blindly, it raises :class:`EmnifyOutcomeUnknown` so
 the caller can look at the SMS history before deciding.
@@ -57,7 +57,9 @@ USER_AGENT = 'emnify.iot-ansible-collection/%s' % COLLECTION_VERSION
 DEFAULT_API_URL = 'https://cdn.emnify.net'
 
 AUTH_PATH = '/api/v1/authenticate'
-RETRY_STATUSES = (429, 502, 503, 504)
+# Answers after which a read (or an authentication, which creates nothing) is sent again. A write answered
+# with one of them but 429 has an unknown outcome instead.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 WRITE_METHODS = ('POST', 'PUT', 'PATCH', 'DELETE')
 MAX_BACKOFF = 60.0
 MAX_RETRY_AFTER = 300.0
@@ -151,12 +153,14 @@ class EmnifyClient:
     ``state_dir`` is a private directory for coordinating with other module runs (shared request
     ledger, per-endpoint locks); ``None`` coordinates nothing.
     ``rate_limit_requests`` per ``rate_limit_window`` seconds is the overall pacing budget
-    (0 disables pacing). ``sleep``, ``clock`` and ``session`` exist for tests.
+    (0 disables pacing); ``simulator_scale`` matches a simulator with scaled rate-limit windows (tests only).
+    ``sleep``, ``clock`` and ``session`` exist for tests.
     """
 
     def __init__(self, api_url, application_token, timeout=30, validate_certs=True, ca_path=None,
                  retries=5, retry_backoff=1.0, rate_limit_requests=2000, rate_limit_window=300,
-                 token_cache_dir=None, pool_size=10, session=None, sleep=time.sleep, clock=time.time, state_dir=None):
+                 token_cache_dir=None, pool_size=10, session=None, sleep=time.sleep, clock=time.time, state_dir=None,
+                 simulator_scale=1.0):
         if not HAS_REQUESTS:
             raise RuntimeError('the Python library requests is required')
         self.api_url = api_url.rstrip('/')
@@ -171,7 +175,7 @@ class EmnifyClient:
         # The request budget is per public IP: share it with the other module runs through the private directory.
         self.state = StateDir(state_dir, self.api_url) if state_dir else None
         self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep,
-                           ledger_path=self.state.ledger_path() if self.state is not None else None)
+                           ledger_path=self.state.ledger_path() if self.state is not None else None, simulator_scale=simulator_scale)
         self._token = None
         self._token_exp = 0.0
         self._auth_lock = threading.Lock()
@@ -312,7 +316,7 @@ class EmnifyClient:
     def request(self, method, path, params=None, body=None):
         """Send one API call and return an :class:`ApiResponse`.
 
-        Reads are retried on 429/502/503/504 and connection failures. Writes are retried only
+        Reads are retried on 429/500/502/503/504 and connection failures. Writes are retried only
         when the service provably did not process them (429, 401 before re-authentication,
         a connection that was never opened); a timeout, a reset or a 5xx after sending
         raises :class:`EmnifyOutcomeUnknown`.

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Finding endpoints by id, name, ICCID, IMSI, MSISDN, tags and status with the fewest requests.
 
-The endpoint list filters on ``id``, ``name``, ``iccid``, ``tags`` and ``status`` but not on
-IMSI or MSISDN (those go through the SIM list). Whether ``name:`` matches exactly or as a
+The endpoint list filters on ``id``, ``name``, ``iccid`` (19 digits), ``iccid_with_luhn`` (20 digits),
+``tags`` and ``status`` but not on IMSI or MSISDN (those go through the SIM list). Whether ``name:`` matches exactly or as a
 substring is not documented, so every match is confirmed on the client with an exact
 comparison. One selector costs one filtered request; two or more are served from one walk
 of the whole list (one request per 1,000 endpoints), whichever is cheaper.
@@ -29,11 +29,33 @@ def _query_value(value):
     return str(value).replace(',', ' ')
 
 
+# emnify's ICCIDs have 19 digits; the form with the Luhn check digit (20) is a field of its own.
+ICCID_DIGITS = 19
+
+
+def _iccid_field(value):
+    """The endpoint filter field for an ICCID: ``iccid`` cannot match the 20-digit form, ``iccid_with_luhn`` can."""
+    return 'iccid_with_luhn' if len(str(value)) == ICCID_DIGITS + 1 else 'iccid'
+
+
 def _iccid_matches(item, value):
-    """ICCIDs match with or without the trailing Luhn check digit (19 or 20 digits)."""
+    """ICCIDs match with or without the trailing Luhn check digit (19 or 20 digits).
+
+    A 20-digit value is compared with the SIM's ``iccid_with_luhn`` when the answer carries it (so a wrong
+    check digit matches nothing), else with the ICCID plus any last digit.
+    """
     iccid = str(item.get('iccid') or '')
     value = str(value)
-    return bool(iccid) and (iccid == value or (len(value) == len(iccid) + 1 and value[:-1] == iccid))
+    if not iccid:
+        return False
+    if iccid == value:
+        return True
+    if len(value) != len(iccid) + 1:
+        return False
+    with_luhn = (item.get('sim') or {}).get('iccid_with_luhn')
+    if with_luhn:
+        return str(with_luhn) == value
+    return value[:-1] == iccid
 
 
 class EndpointFinder:
@@ -111,7 +133,7 @@ class EndpointFinder:
         for value in names:
             record('name', value, self._by_field('name', value, lambda item, v: item.get('name') == v))
         for value in iccids:
-            record('iccid', value, self._by_field('iccid', value, _iccid_matches))
+            record('iccid', value, self._by_field(_iccid_field(value), value, _iccid_matches))
         for field, values in (('imsi', imsis), ('msisdn', msisdns)):
             if not values:
                 continue

@@ -14,6 +14,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
+import re
 
 try:
     from urllib.parse import urlsplit
@@ -30,9 +31,12 @@ from ansible_collections.emnify.iot.plugins.module_utils._client import (
     EmnifyClient,
 )
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, redact
+from ansible_collections.emnify.iot.plugins.module_utils._pacer import simulator_scale
+from ansible_collections.emnify.iot.plugins.module_utils._sms_codec import SmsCodecError, check_characters
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import default_cache_dir
 
 LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1', '[::1]')
+_LONE_SURROGATE = re.compile(u'[\ud800-\udfff]')
 
 # emnify application tokens are long JWTs. A shorter value is a mistake, and it would be harmful: Ansible masks every
 # occurrence of a no_log value in every output, so a token such as "T" garbles all results ("OK IN********ERVAL").
@@ -106,11 +110,37 @@ def is_plain_http_remote(url):
     return parts.scheme == 'http' and (parts.hostname or '') not in LOOPBACK_HOSTS and not (parts.hostname or '').startswith('127.')
 
 
+def _without_surrogates(name, value, problems, hidden):
+    """``value`` with every lone surrogate replaced by U+FFFD; each text that held one adds a problem naming ``name``.
+
+    A replaced text whose original is hidden (in ``hidden``, the no_log values) is hidden too.
+    """
+    if isinstance(value, str):
+        try:
+            check_characters(value, name)
+        except SmsCodecError as exc:
+            problems.append(str(exc))
+            clean = _LONE_SURROGATE.sub(u'\ufffd', value)
+            if value in hidden:
+                hidden.add(clean)
+            return clean
+        return value
+    if isinstance(value, list):
+        return [_without_surrogates('%s[%d]' % (name, index), item, problems, hidden) for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        return dict((key, _without_surrogates('%s.%s' % (name, key), item, problems, hidden)) for key, item in value.items())
+    return value
+
+
 class _AnsibleModule(AnsibleModule):
-    """AnsibleModule that reports an unknown option before any other argument error.
+    """AnsibleModule that reports an unknown option first and survives arguments its invocation log cannot encode.
 
     ansible-core reports only the first argument error, and unknown options come after checks such as
     required_together: a mistyped option (``paylod``) would be reported as the option it was meant to be missing.
+
+    ansible-core writes the arguments to the system log as UTF-8, which a lone surrogate (text read from a file
+    that is not UTF-8) cannot be; it would end the module with a traceback. The log is skipped instead, and
+    :class:`EmnifyModule` refuses the text by its option.
     """
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
@@ -120,6 +150,12 @@ class _AnsibleModule(AnsibleModule):
         if unknown and errors[0] is not unknown[0]:
             msg = 'Unsupported parameters for (%s) module: %s' % (self._name, unknown[0].args[0])
         super(_AnsibleModule, self).fail_json(msg, **kwargs)
+
+    def _log_invocation(self):
+        try:
+            super(_AnsibleModule, self)._log_invocation()
+        except UnicodeEncodeError:
+            pass
 
 
 class EmnifyModule:
@@ -140,9 +176,14 @@ class EmnifyModule:
         self._pool_size = pool_size
         self._client = None
         self._refuse_short_token()
+        self._refuse_lone_surrogates()
         if not HAS_REQUESTS:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         problems = check_connection_params(self.params)
+        try:
+            self._simulator_scale = simulator_scale(os.environ)
+        except ValueError as exc:
+            problems.append(str(exc))
         if problems:
             self.fail('; '.join(problems))
         if is_plain_http_remote(self.params['api_url']):
@@ -165,6 +206,18 @@ class EmnifyModule:
         self.ansible.fail_json(msg=short_token_message(len(token)), invocation=dict(module_args=module_args),
                                api_usage=self.api_usage())
 
+    def _refuse_lone_surrogates(self):
+        """Fail, naming the option, when an argument holds a lone surrogate (text from a file that is not UTF-8).
+
+        The result repeats the arguments with U+FFFD in their place: ansible-core refuses a result it cannot
+        encode as UTF-8, and would show that instead of the message.
+        """
+        problems = []
+        shown = dict((name, _without_surrogates(name, value, problems, self.ansible.no_log_values))
+                     for name, value in self.params.items())
+        if problems:
+            self.fail('; '.join(problems), invocation=dict(module_args=shown))
+
     @property
     def client(self):
         if self._client is None:
@@ -176,7 +229,7 @@ class EmnifyModule:
                 validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
                 retry_backoff=params['retry_backoff'], rate_limit_requests=params['rate_limit_requests'],
                 rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=self._pool_size,
-                state_dir=state_dir)
+                state_dir=state_dir, simulator_scale=self._simulator_scale)
         return self._client
 
     def api_usage(self):

@@ -7,8 +7,8 @@ emnify counts requests per public IP address over 5 minutes, but each Ansible ta
 module in a new process: a pacer that only remembers its own requests lets the next task
 start with a full budget although the previous one just spent it. The ledger is a small
 file in the private cache directory (mode 0600), locked with ``flock`` for each request. It
-holds, per limit, the number of requests in each slot of ``window / SLOTS`` seconds. A slot
-counts until its end plus the window plus a margin, which is never shorter than the service's
+holds, per limit, the number of requests in each slot of ``shortest window / SLOTS`` seconds. A slot
+counts until its end plus the limit's window plus a margin, which is never shorter than the service's
 own window, so the shared count is an upper bound of what emnify sees.
 """
 
@@ -40,10 +40,11 @@ class PaceLedger:
             raise LedgerUnavailable('file locking is not available')
         self.path = path
         self.limits = dict((name, (int(requests), float(window))) for name, (requests, window) in limits.items())
-        longest = max(window for _requests, window in self.limits.values())
-        self.slot = longest / SLOTS
+        shortest = min(window for _requests, window in self.limits.values())
+        self.slot = shortest / SLOTS
         # Requests leave the client slightly before they reach the service: count them a little longer.
-        self.margin = float(margin) if margin is not None else max(0.5, longest / 100.0)
+        self.margins = dict((name, float(margin) if margin is not None else max(0.5, window / 100.0))
+                            for name, (_requests, window) in self.limits.items())
 
     def _open(self):
         directory = os.path.dirname(self.path)
@@ -61,7 +62,7 @@ class PaceLedger:
 
     def _expiry(self, name, slot_index):
         _requests, window = self.limits[name]
-        return (slot_index + 1) * self.slot + window + self.margin
+        return (slot_index + 1) * self.slot + window + self.margins[name]
 
     def _read(self, fd):
         os.lseek(fd, 0, os.SEEK_SET)

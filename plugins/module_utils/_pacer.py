@@ -8,7 +8,8 @@ authentications per 5 minutes, and past 10 endpoint-list calls per second (burst
 endpoint-detail calls per second (burst 25). The pacer makes the client wait *before* a
 request would cross one of those limits, so a bulk run uses the whole budget without
 ever being refused. Rolling windows are modelled exactly (a log of send times); per-second
-limits are token buckets with the documented burst. With a ledger (see ``_pace_ledger``), the
+limits are token buckets with the documented burst. The per-path limits are emnify's and never
+change with the user's overall budget (``rate_limit_requests`` per ``rate_limit_window``). With a ledger (see ``_pace_ledger``), the
 rolling windows are also shared with the other module runs of the same user on the controller,
 so consecutive tasks do not each assume a full budget.
 """
@@ -22,12 +23,31 @@ import time
 
 from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger
 
-# Documented limits (see docs/api-limits in the collection docs).
+# Documented limits (see docs/modules.md, "Requests and rate limits").
 DEFAULT_REQUESTS = 2000
 DEFAULT_WINDOW = 300.0
-AUTH_REQUESTS = 100
+AUTH_REQUESTS, AUTH_WINDOW = 100, 300.0
 ENDPOINT_LIST_RATE, ENDPOINT_LIST_BURST = 10.0, 5
 ENDPOINT_GET_RATE, ENDPOINT_GET_BURST = 50.0, 25
+
+# For tests against the API simulator only: the factor the simulator's --rate-limit-scale was given, so that the
+# per-path limits match its scaled windows. Never set it against emnify.
+SIMULATOR_SCALE_VARIABLE = 'EMNIFY_SIMULATOR_RATE_LIMIT_SCALE'
+
+
+def simulator_scale(environ):
+    """The factor from :data:`SIMULATOR_SCALE_VARIABLE` in ``environ`` (1.0 when unset); ValueError naming it if not in (0, 1]."""
+    text = (environ.get(SIMULATOR_SCALE_VARIABLE) or '').strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise ValueError('%s: must be a number above 0 and at most 1 (the --rate-limit-scale of the API simulator; '
+                         'for tests against the simulator only), got %r' % (SIMULATOR_SCALE_VARIABLE, text))
+    return value
 
 
 class WindowLimit:
@@ -79,14 +99,17 @@ class BucketLimit:
 class Pacer:
     """Thread-safe pacing over named limits.
 
-    ``scale`` shrinks every window (and raises every per-second rate) by the same factor as
-    ``window / 300``, so a simulator whose windows are scaled down can be matched exactly.
+    ``requests`` per ``window`` seconds is the overall budget the user chose. emnify's per-path limits
+    (authentication, endpoint list, endpoint details) are fixed and do not depend on it: only
+    ``simulator_scale`` changes them, multiplying every one of their windows, to match the API simulator
+    started with ``--rate-limit-scale`` (a test setting, see :data:`SIMULATOR_SCALE_VARIABLE`).
     """
 
-    def __init__(self, requests=DEFAULT_REQUESTS, window=DEFAULT_WINDOW, clock=time.monotonic, sleep=time.sleep, ledger_path=None):
+    def __init__(self, requests=DEFAULT_REQUESTS, window=DEFAULT_WINDOW, clock=time.monotonic, sleep=time.sleep, ledger_path=None,
+                 simulator_scale=1.0):
         """``ledger_path`` (a file in a private directory) shares the rolling windows across processes;
         ``clock`` must then be wall-clock time (``time.time``), comparable between processes."""
-        scale = float(window) / DEFAULT_WINDOW if window else 1.0
+        scale = float(simulator_scale)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -94,7 +117,7 @@ class Pacer:
         self.waited = 0.0
         self._limits = {
             'all': WindowLimit(requests or 1, window or 1),
-            'auth': WindowLimit(AUTH_REQUESTS, DEFAULT_WINDOW * scale),
+            'auth': WindowLimit(AUTH_REQUESTS, AUTH_WINDOW * scale),
             'endpoint_list': BucketLimit(ENDPOINT_LIST_RATE / scale, ENDPOINT_LIST_BURST),
             'endpoint_get': BucketLimit(ENDPOINT_GET_RATE / scale, ENDPOINT_GET_BURST),
         }
@@ -102,7 +125,7 @@ class Pacer:
         self.ledger_problem = None
         if self.enabled and ledger_path:
             try:
-                self.ledger = PaceLedger(ledger_path, {'all': (requests, window), 'auth': (AUTH_REQUESTS, DEFAULT_WINDOW * scale)})
+                self.ledger = PaceLedger(ledger_path, {'all': (requests, window), 'auth': (AUTH_REQUESTS, AUTH_WINDOW * scale)})
             except LedgerUnavailable as exc:
                 self.ledger_problem = str(exc)
 

@@ -175,6 +175,18 @@ def normalize(text):
     return unicodedata.normalize('NFC', text)
 
 
+def check_characters(text, option='payload'):
+    """Refuse a lone surrogate (half of a UTF-16 pair): it is not a character and has no encoding.
+
+    Such a code point reaches Python from text decoded with ``surrogateescape`` (for instance a file
+    lookup of a file that is not UTF-8); :func:`normalize` joins the well-formed pairs first.
+    """
+    for index, ch in enumerate(text):
+        if '\ud800' <= ch <= '\udfff':
+            raise SmsCodecError(option, '{0}: lone surrogate U+{1:04X} at position {2} is not a character and cannot be sent '
+                                '(text read from a file that is not UTF-8?)'.format(option, ord(ch), index + 1))
+
+
 def _char_septets(char):
     if char in GSM7_BASIC:
         return 1
@@ -547,10 +559,7 @@ def split(text, encoding='auto', ref_bits=8, reference=None, max_parts=MAX_PARTS
     text = normalize(text)
     if not text:
         raise SmsCodecError('payload', 'payload: the text is empty; an SMS needs at least one character')
-    for index, ch in enumerate(text):
-        if '\ud800' <= ch <= '\udfff':
-            raise SmsCodecError('payload', 'payload: lone surrogate U+{0:04X} at position {1} is not a character and cannot be sent'.format(
-                ord(ch), index + 1))
+    check_characters(text)
 
     chosen = choose_encoding(text, encoding)
     cost = _char_septets if chosen == GSM7 else _char_units

@@ -161,6 +161,8 @@ def build_message(params, now=None):
     udh = (params.get('udh') or '').strip().upper()
     try:
         text = codec.normalize(payload)
+        # Before anything hashes or measures the text (the reference derivation encodes it as UTF-8).
+        codec.check_characters(text)
         if dcs is not None:
             alphabet = codec.alphabet_for_dcs(dcs)
             if encoding != 'auto' and encoding != alphabet:

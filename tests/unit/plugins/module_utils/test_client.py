@@ -492,7 +492,8 @@ def test_authentication_without_token_in_answer():
 
 # -- retries on reads -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('failure', [(502, {}, ''), (503, {}, '<html>busy</html>'), (504, {}, ''), 'refused', 'reset', 'timeout'])
+@pytest.mark.parametrize('failure', [(500, {}, {'message': 'Internal server error'}), (502, {}, ''), (503, {}, '<html>busy</html>'),
+                                     (504, {}, ''), 'refused', 'reset', 'timeout'])
 def test_get_retried_with_growing_backoff(failure):
     def make_failure():
         if failure == 'refused':
@@ -511,6 +512,21 @@ def test_get_retried_with_growing_backoff(failure):
         cap = 2.0 ** attempt
         assert cap / 2 <= seconds <= cap
     assert clock.sleeps == sorted(clock.sleeps)
+
+
+def test_two_500_answers_on_a_read_are_survived():
+    # A read is safe to repeat: an internal error of the service is retried like a gateway error.
+    api = FakeApi(script=[(500, {}, {'message': 'Internal server error'})] * 2 + [ok([{'id': 4}])])
+    client, clock = make_client(api, retries=5)
+    assert client.list_sms(1) == [{'id': 4}]
+    assert len(api.requests('GET')) == 3 and client.stats['retries'] == 2 and len(clock.sleeps) == 2
+
+
+def test_authentication_retried_on_500():
+    api = FakeApi(auth=[(500, {}, {'message': 'Internal server error'}), None], route=lambda sent: ok())
+    client, _clock = make_client(api)
+    client.list_sms(1)
+    assert len(api.requests('POST', AUTH)) == 2
 
 
 def test_backoff_cap_is_bounded():

@@ -37,6 +37,20 @@ def synthetic(number, name, tags='', status=0, sim_status=1):
                     'msisdn': '4236600000%05d' % number, 'status': {'id': sim_status, 'description': 'x'}}}
 
 
+def luhn_digit(digits):
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        number = int(char) * (2 if index % 2 == 0 else 1)
+        total += number - 9 if number > 9 else number
+    return str((10 - total % 10) % 10)
+
+
+def with_luhn(sim):
+    """What the service filters ``iccid_with_luhn`` on: the field when the SIM carries it, else ICCID + check digit."""
+    iccid = str(sim.get('iccid') or '')
+    return str(sim.get('iccid_with_luhn') or (iccid + luhn_digit(iccid) if iccid else ''))
+
+
 class FakeClient:
     def __init__(self, endpoints):
         self.endpoints = endpoints
@@ -48,7 +62,9 @@ class FakeClient:
             field, _sep, value = criterion.partition(':')
             if field == 'name' and value not in (item.get('name') or ''):
                 return False
-            if field == 'iccid' and not str((item.get('sim') or {}).get('iccid') or '').startswith(value[:19]):
+            if field == 'iccid' and value not in str((item.get('sim') or {}).get('iccid') or ''):
+                return False
+            if field == 'iccid_with_luhn' and value not in with_luhn(item.get('sim') or {}):
                 return False
             if field == 'status' and str(item['status']['id']) != value:
                 return False
@@ -131,10 +147,32 @@ def test_several_selectors_walk_the_list_once(fleet):
 
 def test_iccid_with_or_without_luhn_digit(fleet):
     client = FakeClient(fleet)
-    endpoints, _lookups = EndpointFinder(client).find(iccids=['89883030887512211117'])
+    endpoints, _lookups = EndpointFinder(client).find(iccids=['89883030887512211118'])
     assert [item['id'] for item in endpoints] == [11379224]
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['8988303088751221111'])
+    assert client.calls == [('endpoints', 'iccid_with_luhn:89883030887512211118')]
+    client = FakeClient(fleet)
+    endpoints, _lookups = EndpointFinder(client).find(iccids=['8988303088751221111'])
     assert [item['id'] for item in endpoints] == [11379224]
+    assert client.calls == [('endpoints', 'iccid:8988303088751221111')]
+
+
+def test_iccid_with_a_wrong_luhn_digit_matches_nothing(fleet):
+    endpoints, lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883030887512211117'])
+    assert endpoints == [] and lookups[0]['endpoint_ids'] == []
+
+
+def test_iccid_with_luhn_is_compared_with_the_field_the_answer_carries(fleet):
+    # Some recorded SIMs carry iccid_with_luhn next to iccid; the 20-digit form is compared with that field.
+    carrier = synthetic(5, 'tank')
+    carrier['sim']['iccid_with_luhn'] = '89883035598692740131'
+    fleet = fleet + [carrier]
+    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883035598692740131'])
+    assert [item['id'] for item in endpoints] == [5]
+    # Two selectors walk the whole list and compare on the client, with the same result.
+    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883035598692740131'], names=['pump'])
+    assert [item['id'] for item in endpoints] == [1, 5]
+    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=[carrier['sim']['iccid'] + '9'], names=['pump'])
+    assert [item['id'] for item in endpoints] == [1]
 
 
 def test_imsi_and_msisdn_go_through_sims(fleet):

@@ -191,6 +191,71 @@ def test_bad_params_fail_with_every_problem(capsys):
     assert APP_TOKEN not in json.dumps(result)
 
 
+def test_simulator_scale_reaches_the_pacer_only_when_set(monkeypatch):
+    monkeypatch.delenv('EMNIFY_SIMULATOR_RATE_LIMIT_SCALE', raising=False)
+    limits = build(base_args(rate_limit_window=60)).client.pacer._limits
+    assert limits['auth'].window == 300.0 and limits['endpoint_list'].rate == 10.0 and limits['all'].window == 60.0
+    monkeypatch.setenv('EMNIFY_SIMULATOR_RATE_LIMIT_SCALE', '0.1')
+    limits = build(base_args(rate_limit_window=30)).client.pacer._limits
+    assert limits['auth'].window == pytest.approx(30.0) and limits['endpoint_list'].rate == pytest.approx(100.0)
+
+
+def test_bad_simulator_scale_fails_naming_the_variable(capsys, monkeypatch):
+    monkeypatch.setenv('EMNIFY_SIMULATOR_RATE_LIMIT_SCALE', '5')
+    with module_args(base_args()):
+        with pytest.raises(SystemExit):
+            EmnifyModule(dict())
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] is True and result['msg'].startswith('EMNIFY_SIMULATOR_RATE_LIMIT_SCALE:')
+
+
+@pytest.fixture
+def module_side_json(monkeypatch):
+    """Decode module arguments as a module process does.
+
+    ansible-core 2.19 refuses text that is not valid UTF-8 when decoding JSON only where its controller
+    configuration can be imported; a module on a managed host gets such text as it is. Other tests in
+    this process import the controller, so that check is switched off here.
+    """
+    try:
+        from ansible.module_utils._internal._json import _profiles  # pylint: disable=import-outside-toplevel
+    except ImportError:  # ansible-core before 2.19 has no such check
+        return
+    if hasattr(_profiles, '_string_encoding_check_enabled'):
+        monkeypatch.setattr(_profiles, '_string_encoding_check_enabled', lambda: False)
+
+
+SPEC_WITH_TEXTS = dict(payload=dict(type='str'), hide_payload=dict(type='bool', default=False),
+                       messages=dict(type='list', elements='dict', options=dict(endpoint_id=dict(type='int'), payload=dict(type='str'))))
+
+
+@pytest.mark.usefixtures('module_side_json')
+@pytest.mark.parametrize('args,option', [
+    (dict(payload=u'APN,caf\udce9'), 'payload: '),
+    (dict(messages=[dict(endpoint_id=1, payload=u'ok'), dict(endpoint_id=2, payload=u'\ud800x')]), 'messages[1].payload: '),
+])
+def test_lone_surrogate_is_refused_naming_the_option(capsys, args, option):
+    # Text read from a file that is not UTF-8 holds lone surrogates; ansible-core cannot even log such arguments.
+    with module_args(base_args(**args)):
+        with pytest.raises(SystemExit):
+            EmnifyModule(SPEC_WITH_TEXTS)
+    output = capsys.readouterr().out
+    result = json.loads(output)
+    assert result['failed'] is True and result['msg'].startswith(option) and 'lone surrogate' in result['msg']
+    assert 'Traceback' not in output and 'exception' not in result
+    output.encode('utf-8')
+    assert result['api_usage']['requests'] == 0
+
+
+@pytest.mark.usefixtures('module_side_json')
+def test_lone_surrogate_in_a_hidden_payload_stays_hidden(capsys):
+    with module_args(base_args(payload=u'PWD,s3cret\udce9', hide_payload=True)):
+        with pytest.raises(SystemExit):
+            EmnifyModule(SPEC_WITH_TEXTS, hidden_values=lambda params: [params.get('payload')])
+    output = capsys.readouterr().out
+    assert 's3cret' not in output and json.loads(output)['msg'].startswith('payload: ')
+
+
 def test_plain_http_remote_warns(capsys):
     with module_args(base_args(api_url='http://cdn.emnify.net')):
         module = EmnifyModule(dict())

@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import (
     AUTH_REQUESTS,
+    SIMULATOR_SCALE_VARIABLE,
     BucketLimit,
     Pacer,
     WindowLimit,
+    simulator_scale,
 )
 
 
@@ -128,17 +130,66 @@ def test_endpoint_list_bucket_rate_and_burst():
     assert _max_in_window(times, 1.0) <= 5 + 10
 
 
-def test_endpoint_get_bucket_and_scaled_window():
+def _conforms(times, rate, burst):
+    """True when the send times pass a token bucket of ``rate`` per second and ``burst`` (emnify's per-path rule):
+    no interval [a, b] between two sends holds more than burst + rate * (b - a) of them."""
+    for start, first in enumerate(times):
+        for end in range(start, len(times)):
+            if end - start + 1 > burst + rate * (times[end] - first) + 1e-6:
+                return False
+    return True
+
+
+@pytest.mark.parametrize('window', [60.0, 30.0, 300.0, 3600.0])
+def test_rate_limit_window_never_changes_emnify_per_path_limits(window):
+    """rate_limit_window is the overall budget's window only: authentication stays 100 per 300 s, the endpoint
+    list 10 per second (burst 5), endpoint details 50 per second (burst 25), whatever the window."""
     clock = FakeClock()
-    pacer = Pacer(2000, 30.0, clock=clock, sleep=clock.sleep)
+    pacer = Pacer(100000, window, clock=clock, sleep=clock.sleep)
+    auths, lists, details = [], [], []
+    for index in range(150):
+        pacer.acquire('POST', '/api/v1/authenticate')
+        auths.append(clock())
+        if index < 105:
+            pacer.acquire('GET', '/api/v1/endpoint')
+            lists.append(clock())
+        pacer.acquire('GET', '/api/v1/endpoint/%d' % index)
+        details.append(clock())
+    assert _max_in_window(auths, 300.0) <= AUTH_REQUESTS
+    assert _conforms(lists, 10.0, 5)
+    assert _conforms(details, 50.0, 25)
+    assert _max_in_window(lists, 1.0) <= 5 + 10
+
+
+def test_simulator_scale_matches_a_scaled_simulator():
+    clock = FakeClock()
+    pacer = Pacer(2000, 30.0, clock=clock, sleep=clock.sleep, simulator_scale=0.1)
     times = []
     for _index in range(40):
         pacer.acquire('GET', '/api/v1/endpoint/123')
         times.append(clock())
     assert times[:25] == [times[0]] * 25
-    # A window of 30 s instead of 300 s scales the documented 50/s to 500/s.
+    # The simulator's --rate-limit-scale 0.1 turns the documented 50/s into 500/s; the pacer follows only when told.
     gaps = [later - earlier for earlier, later in zip(times[25:], times[26:])]
     assert all(gap == pytest.approx(0.002, abs=0.0015) for gap in gaps)
+    auths = []
+    for _index in range(AUTH_REQUESTS + 1):
+        pacer.acquire('POST', '/api/v1/authenticate')
+        auths.append(clock())
+    assert auths[AUTH_REQUESTS] - auths[0] == pytest.approx(30.0, abs=0.01)
+
+
+@pytest.mark.parametrize('environ,expected', [({}, 1.0), ({SIMULATOR_SCALE_VARIABLE: ''}, 1.0), ({SIMULATOR_SCALE_VARIABLE: '0.1'}, 0.1),
+                                              ({SIMULATOR_SCALE_VARIABLE: ' 1 '}, 1.0)])
+def test_simulator_scale_from_the_environment(environ, expected):
+    assert simulator_scale(environ) == expected
+
+
+@pytest.mark.parametrize('text', ['0', '-1', '2', 'fast', 'nan'])
+def test_simulator_scale_refused_naming_the_variable(text):
+    with pytest.raises(ValueError) as caught:
+        simulator_scale({SIMULATOR_SCALE_VARIABLE: text})
+    assert str(caught.value).startswith(SIMULATOR_SCALE_VARIABLE + ':')
 
 
 @pytest.mark.parametrize('method,path,names', [

@@ -271,6 +271,15 @@ def test_too_many_parts_fails_before_any_history_is_read():
     ({'payload': u'Привет', 'encoding': 'gsm7'}, None),
     ({'payload': 'x', 'dcs': 8, 'encoding': 'gsm7'}, 'dcs'),
     ({'payload': 'x' * 200, 'udh': '050003AA0201'}, 'udh'),
+    # A lone UTF-16 surrogate (a file lookup of a file that is not UTF-8), alone, in a long text, with every
+    # encoding, after a user-built UDH and with a binary DCS: refused naming payload, never a UnicodeEncodeError.
+    ({'payload': 'ab\udc80cd'}, 'payload'),
+    ({'payload': 'x' * 200 + '\ud800'}, 'payload'),
+    ({'payload': 'ab\udc80cd', 'encoding': 'ucs2'}, 'payload'),
+    ({'payload': 'ab\udc80cd', 'encoding': 'gsm7'}, 'payload'),
+    ({'payload': 'ab\udc80cd', 'udh': '050003AA0201'}, 'payload'),
+    ({'payload': 'ab\udc80cd', 'dcs': 4}, 'payload'),
+    ({'payload': '\udc80', 'source_address': 'FleetOps'}, 'payload'),
 ])
 def test_build_message_rejects(params, option):
     with pytest.raises(PlanError) as caught:
