@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The documentation of modules, plugins and roles points only to files that exist, by their path.
+"""The documentation of modules, plugins and roles parses, and points only to files that exist, by their path.
 
 ansible-doc and the documentation site show these texts without the repository around them, so "see the README"
 does not tell a reader which README; a path such as roles/sms_provisioning/README.md does, and it must exist.
@@ -49,7 +49,8 @@ def _plugin_docs(path):
 
 
 def _documents():
-    for path in sorted(glob.glob(os.path.join(ROOT, 'plugins', '*', '*.py'))):
+    for path in sorted(glob.glob(os.path.join(ROOT, 'plugins', '*', '*.py'))
+                       + glob.glob(os.path.join(ROOT, 'extensions', 'eda', 'plugins', '*', '*.py'))):
         if os.sep + 'module_utils' + os.sep in path or os.sep + 'plugin_utils' + os.sep in path:
             continue
         for data in _plugin_docs(path):

@@ -19,17 +19,17 @@ short_description: Receive emnify API callbacks (device SMS and SMS delivery rep
 description:
   - An HTTP(S) server for the API callback URL of an emnify service profile. emnify POSTs each SMS a device sends
     and PATCHes each delivery report of an SMS sent through the API to that URL.
-  - Every callback must carry C(Authorization: Bearer <JWT>) signed with the service profile's API secret by one of
+  - "Every callback must carry C(Authorization: Bearer <JWT>) signed with the service profile's API secret by one of
     O(algorithms). A missing, malformed, forged or expired token is answered 401 and makes no event; a body that is
-    not a documented callback is answered 400 and makes no event. An accepted callback is answered 200.
+    not a documented callback is answered 400 and makes no event. An accepted callback is answered 200."
   - The parts of a concatenated device SMS (C(multi_part_info), or a concatenation C(udh)) are joined into one event
     once all have arrived; after O(part_timeout) the parts that did arrive make one event flagged C(partial).
   - A callback that emnify delivers again (same kind, SMS id and status) within O(dedup_seconds) is answered 200
     and makes no second event.
   - C(GET /health) answers 200 without authentication, for load balancers and probes.
-  - Events look like C({"emnify": {"kind": "device_sms", "endpoint_id": 11380001, "sms_id": 123, "payload": "OK APN",
+  - 'Events look like C({"emnify": {"kind": "device_sms", "endpoint_id": 11380001, "sms_id": 123, "payload": "OK APN",
     ...}, "meta": {...}}); the token and the Authorization header are never part of an event, a log line or an
-    error. docs/eda.md lists every field.
+    error. docs/eda.md lists every field.'
   - Needs the Python packages aiohttp and PyJWT where ansible-rulebook runs.
 options:
   host:
