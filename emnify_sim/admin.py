@@ -84,6 +84,8 @@ class Admin:
             Route("GET", "/endpoints/{id}", self.endpoint_get),
             Route("PATCH", "/endpoints/{id}", self.patch_endpoint),
             Route("POST", "/endpoints/{id}/mo", self.inject_mo),
+            Route("GET", "/callbacks", self.callbacks),
+            Route("POST", "/callbacks/{seq}/redeliver", self.redeliver),
         ))
 
     def respond(self, method, path, query, body, body_error):
@@ -225,6 +227,9 @@ class Admin:
         source = body.get("source_address")
         if source is not None and not isinstance(source, str):
             raise AdminError(400, "source_address must be a string")
+        dest = body.get("dest_address")
+        if dest is not None and not isinstance(dest, str):
+            raise AdminError(400, "dest_address must be a string")
         delay = _number(body, "delay_seconds", 0, MAX_DELAY_SECONDS) if "delay_seconds" in body else 0
         with self.state.lock:
             if endpoint.sim is None:
@@ -232,10 +237,25 @@ class Admin:
             now = self.state.now()
             self.state.stats["mo_injected"] += 1
             if delay > 0:
-                self.state.schedule_mo_locked(endpoint, payload, udh, dcs, now + delay, source)
+                self.state.schedule_mo_locked(endpoint, payload, udh, dcs, now + delay, source, dest)
                 return ok({"id": None, "scheduled_at": iso_now(now + delay)}, 201)
-            sms = self.state.create_mo_locked(endpoint, payload, udh, dcs, source)
+            sms = self.state.create_mo_locked(endpoint, payload, udh, dcs, source, dest)
             return ok({"id": sms.id, "scheduled_at": iso_now(now)}, 201)
+
+    def callbacks(self, _query, _body, _params):
+        with self.state.lock:
+            book = self.state.callbacks
+            return ok({"deliveries": [delivery.view() for delivery in book.deliveries.values()],
+                       "summary": book.summary_locked(),
+                       "service_profiles": [book.profile_view(profile_id) for profile_id in sorted(book.profiles)]})
+
+    def redeliver(self, _query, _body, params):
+        seq = parse_long(params["seq"])
+        with self.state.lock:
+            book = self.state.callbacks
+            if seq is None or seq not in book.deliveries:
+                raise AdminError(404, "no callback delivery %s" % params["seq"])
+            return ok(book.redeliver_locked(seq).view(), 201)
 
     def endpoint_get(self, _query, _body, params):
         endpoint = self._endpoint(params["id"])

@@ -14,7 +14,7 @@ __metaclass__ = type
 import math
 import time
 
-from . import endpoints, messages, sims
+from . import callbacks, endpoints, messages, sims
 from .auth import authenticate, bearer_problem_locked
 from .common import Response, JSON_PLAIN, error
 from .ratelimit import LIMIT_AUTH, LIMIT_ENDPOINT_GET, LIMIT_ENDPOINT_LIST, LIMIT_OVERALL
@@ -31,6 +31,16 @@ ROUTES = (
     Route("GET", "/api/v1/endpoint/{id}/sms/{sms_id}", messages.get_sms),
     Route("DELETE", "/api/v1/endpoint/{id}/sms/{sms_id}", messages.cancel_sms),
     Route("GET", "/api/v1/sim", sims.list_sims),
+    Route("GET", "/api/v1/api_callback", callbacks.list_api_callbacks),
+    Route("POST", "/api/v1/api_callback", callbacks.create_api_callback),
+    Route("GET", "/api/v1/api_callback/{id}", callbacks.get_api_callback),
+    Route("DELETE", "/api/v1/api_callback/{id}", callbacks.delete_api_callback),
+    Route("GET", "/api/v1/api_secret", callbacks.list_api_secrets),
+    Route("POST", "/api/v1/api_secret", callbacks.create_api_secret),
+    Route("GET", "/api/v1/api_secret/{id}", callbacks.get_api_secret),
+    Route("DELETE", "/api/v1/api_secret/{id}", callbacks.delete_api_secret),
+    Route("GET", "/api/v1/service_profile/{id}", callbacks.get_service_profile),
+    Route("PATCH", "/api/v1/service_profile/{id}", callbacks.patch_service_profile),
 )
 
 ROUTER = Router(ROUTES)

@@ -72,6 +72,9 @@ def build_parser(prog="python3 -m emnify_sim", token_required=True):
                         help="seconds from submit to DELIVERED for a reachable device (default 2)")
     parser.add_argument("--reply-seconds", type=not_negative(float), default=1.0,
                         help="seconds from delivery of a complete command to the device's reply (default 1)")
+    parser.add_argument("--callback-backoff", type=positive(float), default=1.0, metavar="SECONDS",
+                        help="wait before retrying an API callback the receiver did not answer with 2xx; it doubles "
+                             "with each attempt, up to 300 s (default 1)")
     parser.add_argument("--lifetime", type=positive(float), default=3600.0, help="exit by itself after this many seconds (default 3600)")
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain (needs --tls-key)")
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
@@ -133,6 +136,7 @@ def serve(options):
     serving = threading.Thread(target=simulator.server.serve_forever, kwargs={"poll_interval": 0.2}, name="serve")
     serving.daemon = True
     serving.start()
+    simulator.callback_sender.start()
     sys.stdout.write(simulator.base_url + "\n")
     sys.stdout.flush()
     if options.ready_file:
@@ -145,6 +149,7 @@ def serve(options):
             sys.stderr.write("emnify_sim: lifetime of %ss is over, stopping\n" % options.lifetime)
             break
         stop.wait(min(left, 1.0))
+    simulator.callback_sender.stop()
     simulator.server.shutdown()
     simulator.server.server_close()
     if options.ready_file:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .admin import ADMIN_PREFIX, Admin
 from .api import ROUTER, Api, Request
+from .callbacks import Sender
 from .common import Response, JSON_PLAIN, STATUS_REASONS
 
 MAX_BODY = 1024 * 1024
@@ -282,3 +283,4 @@ class Simulator:
         host = options.host if ":" not in options.host else "[%s]" % options.host
         self.base_url = "%s://%s:%d" % (self.scheme, host, self.server.server_address[1])
         self.admin.base_url = self.base_url
+        self.callback_sender = Sender(state)

@@ -17,6 +17,7 @@ import threading
 import time
 
 from . import gsm, tokens
+from .callbacks import CallbackBook
 from .faults import Faults
 from .fleet import build_fleet, ORGANISATION_ID
 from .ratelimit import RateLimiter
@@ -50,6 +51,7 @@ class State:
         self.max_connections = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.callbacks = CallbackBook(options.callback_backoff)
         self._reset_locked()
 
     # whole-state ------------------------------------------------------------------------------------------
@@ -62,10 +64,11 @@ class State:
         self.sms_by_endpoint = collections.defaultdict(list)
         self.concat_parts = collections.defaultdict(dict)
         self.next_sms_id = SMS_ID_START
-        self.pending_mo = []  # heap of (at, serial, endpoint id, payload, udh, dcs, source address)
+        self.pending_mo = []  # heap of (at, serial, endpoint id, payload, udh, dcs, source address, dest address)
         self.pending_serial = 0
         self.wakeups = []  # heap of (time, endpoint id): a delivery that may make the device reply
         self.faults = Faults()
+        self.callbacks.reset_locked()
         self.limiter.reset()
         self.log.clear()
         self._reset_stats_locked()
@@ -219,31 +222,33 @@ class State:
         self.sms[sms.id] = sms
         self.sms_by_endpoint[endpoint.id].append(sms.id)
         self.stats["sms_posted"] += 1
+        self.callbacks.mt_stored_locked(sms)
         return sms
 
     def _start_attempt_locked(self, sms, now, via_alert=False):
         sms.start_attempt(now, self.options.delivery_seconds, via_alert)
         heapq.heappush(self.wakeups, (sms.deliver_at, sms.endpoint_id))
 
-    def create_mo_locked(self, endpoint, payload, udh, dcs, source_address=None):
+    def create_mo_locked(self, endpoint, payload, udh, dcs, source_address=None, dest_address=None):
         """Store a device-originated SMS submitted now."""
         self.settle_locked()
-        return self._store_mo_locked(endpoint, payload, udh, dcs, self.now(), source_address)
+        return self._store_mo_locked(endpoint, payload, udh, dcs, self.now(), source_address, dest_address)
 
-    def _store_mo_locked(self, endpoint, payload, udh, dcs, submit, source_address):
+    def _store_mo_locked(self, endpoint, payload, udh, dcs, submit, source_address, dest_address):
         if source_address is None:
             source_address = endpoint.sim["msisdn"] if endpoint.sim else ""
         address_type = 145 if source_address.lstrip("+").isdigit() else 208
         fields = {"payload": payload, "udh": udh, "dcs": dcs, "source_address": source_address,
-                  "source_address_type": address_type}
+                  "source_address_type": address_type, "dest_address": dest_address}
         sms = Sms(self._new_sms_id_locked(), endpoint, MO, submit, submit + 86400, fields)
         self.sms[sms.id] = sms
         self.sms_by_endpoint[endpoint.id].append(sms.id)
+        self.callbacks.mo_stored_locked(sms, endpoint)
         return sms
 
-    def schedule_mo_locked(self, endpoint, payload, udh, dcs, at, source_address=None):
+    def schedule_mo_locked(self, endpoint, payload, udh, dcs, at, source_address=None, dest_address=None):
         """Queue a device-originated SMS for `at`; it is stored, and gets its id, once the clock reaches it."""
-        heapq.heappush(self.pending_mo, (at, self.pending_serial, endpoint.id, payload, udh, dcs, source_address))
+        heapq.heappush(self.pending_mo, (at, self.pending_serial, endpoint.id, payload, udh, dcs, source_address, dest_address))
         self.pending_serial += 1
 
     def settle_locked(self):
@@ -260,8 +265,8 @@ class State:
             if endpoint is not None:
                 self._materialize_locked(endpoint, now)
         while self.pending_mo and self.pending_mo[0][0] <= now:
-            at, _serial, endpoint_id, payload, udh, dcs, source_address = heapq.heappop(self.pending_mo)
-            self._store_mo_locked(self.by_id[endpoint_id], payload, udh, dcs, at, source_address)
+            at, _serial, endpoint_id, payload, udh, dcs, source_address, dest_address = heapq.heappop(self.pending_mo)
+            self._store_mo_locked(self.by_id[endpoint_id], payload, udh, dcs, at, source_address, dest_address)
 
     def _materialize_locked(self, endpoint, now):
         """Let the device answer every complete command delivered by now (in delivery order)."""
@@ -281,7 +286,7 @@ class State:
             if sms.source_address_type == 208 or not endpoint.replies or endpoint.sim is None:
                 continue  # alphanumeric senders are one-way; some devices never answer
             if sms.concat is None:
-                self._reply_locked(endpoint, sms.payload, at)
+                self._reply_locked(endpoint, sms.payload, at, sms.source_address)
                 continue
             key = (sms.concat["ref_bits"], sms.concat["ref"], sms.concat["total"])
             parts = self.concat_parts[endpoint.id].setdefault(key, {})
@@ -290,12 +295,13 @@ class State:
                 text = "".join(parts[seq][0] for seq in range(1, sms.concat["total"] + 1))
                 done = max(item[1] for item in parts.values())
                 del self.concat_parts[endpoint.id][key]
-                self._reply_locked(endpoint, text, done)
+                self._reply_locked(endpoint, text, done, sms.source_address)
 
-    def _reply_locked(self, endpoint, text, delivered):
+    def _reply_locked(self, endpoint, text, delivered, command_sender):
+        """Queue the device's answer to a command; it goes to the command's sender."""
         payload = endpoint.reply_text if endpoint.reply_text is not None else reply_payload(text)
         dcs = 0 if gsm.gsm7_septets(payload) is not None else 8
-        self.schedule_mo_locked(endpoint, payload, "", dcs, delivered + self.options.reply_seconds)
+        self.schedule_mo_locked(endpoint, payload, "", dcs, delivered + self.options.reply_seconds, dest_address=command_sender)
         self.stats["replies_generated"] += 1
 
     def endpoint_sms_locked(self, endpoint):

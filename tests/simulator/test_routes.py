@@ -64,4 +64,5 @@ def test_every_route_is_declared_once_and_answers(client):
         path = route.template.replace("{id}", str(SILENT)).replace("{sms_id}", "1")
         response = client.api("GET", path, token=token)
         assert response.status_code in (200, 404), (path, response.status_code)
-        assert response.status_code == 200 or response.json()["message"] == "SMS with Id '1' not found."
+        # Ids made for endpoints find no SMS, API callback, API secret or service profile: the usual 404 body.
+        assert response.status_code == 200 or response.json()["message"].endswith("with Id '%s' not found." % path.rsplit("/", 1)[1])

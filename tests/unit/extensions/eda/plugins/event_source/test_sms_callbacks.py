@@ -20,6 +20,7 @@ import time
 import aiohttp
 import jwt
 import pytest
+import yaml
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -165,6 +166,17 @@ def test_runpy_loads_an_async_main_and_the_collections_codec(tmp_path):
 # ---------------------------------------------------------------------------
 # Options: each refusal names the option
 # ---------------------------------------------------------------------------
+
+def test_documentation_matches_the_options_and_defaults():
+    documented = yaml.safe_load(source.DOCUMENTATION)['options']
+    assert set(documented) == set(source.OPTIONS)
+    for name, default in source.DEFAULTS.items():
+        assert documented[name]['default'] == default, name
+    assert documented['algorithms']['choices'] == list(source.HMAC_ALGORITHMS)
+    assert [name for name, spec in documented.items() if spec.get('required')] == ['port']
+    example = yaml.safe_load(source.EXAMPLES)[0]['sources'][0]['emnify.iot.sms_callbacks']
+    assert source.parse_args(dict(example, certfile=None, keyfile=None), environ={'EMNIFY_CALLBACK_SECRET': SECRET}).port == 5000
+
 
 @pytest.mark.parametrize('options, option', [
     ({'secret': SECRET}, 'port'),
