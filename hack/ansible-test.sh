@@ -5,8 +5,9 @@
 #   e.g. hack/ansible-test.sh 2.19 sanity --test pep8
 #
 # CORE_VERSION picks build/ansible-core-CORE_VERSION-venv. The command runs in
-# build/collections/ansible_collections/emnify/iot with `--venv --python 3.11` added, so
-# ansible-test builds and caches the virtual environments it needs:
+# build/collections/ansible_collections/emnify/iot with `--venv --python X.Y` added (X.Y: the Python that
+# hack/matrix.mk names for CORE_VERSION, or ANSIBLE_TEST_PYTHON), so ansible-test builds and caches the
+# virtual environments it needs:
 #   - the per-command "delegation" environment lives under tests/output/.tmp of the copy; as it
 #     differs between ansible-core versions, each version keeps its own tests/output, parked in
 #     build/ansible-test-output/CORE_VERSION between runs;
@@ -21,9 +22,11 @@ shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/build/ansible-core-$core-venv"
 copy="$root/build/collections/ansible_collections/emnify/iot"
-python_version=${ANSIBLE_TEST_PYTHON:-3.11}
+python_version=${ANSIBLE_TEST_PYTHON:-$(sed -n "s/^PYTHON_$core *:= *//p" "$root/hack/matrix.mk")}
+[ -n "$python_version" ] || { echo "hack/matrix.mk names no Python for ansible-core $core (PYTHON_$core)" >&2; exit 2; }
 
 [ -x "$venv/bin/ansible-test" ] || { echo "missing $venv: run 'make venvs' first" >&2; exit 2; }
+[ -x "$root/build/python/bin/python$python_version" ] || { echo "missing build/python/bin/python$python_version: run 'make pythons' first" >&2; exit 2; }
 [ -d "$copy/.git" ] || { echo "missing $copy: run 'make layout' first" >&2; exit 2; }
 
 # Offline get-pip stand-ins, one per pip version any installed ansible-test bootstraps.
@@ -62,8 +65,15 @@ if [ -x "$root/build/tools-venv/bin/shellcheck" ]; then
     ln -sf "$root/build/tools-venv/bin/shellcheck" "$root/build/bin/shellcheck"
     export PATH="$root/build/bin:$PATH"
 fi
+# ansible-test finds each Python it needs as pythonX.Y on PATH: the ones `make pythons` linked come first.
+export PATH="$root/build/python/bin:$PATH"
 
 cd "$copy"
+# Composite options (--controller, --target-python) replace the legacy --venv --python pair.
+environment=(--venv --python "$python_version")
+for arg in "$@"; do
+    case "$arg" in --controller|--controller=*|--target-python|--target-python=*) environment=() ;; esac
+done
 status=0
-"$venv/bin/ansible-test" "$command" --venv --python "$python_version" --color no "$@" || status=$?
+"$venv/bin/ansible-test" "$command" "${environment[@]}" --color no "$@" || status=$?
 exit "$status"

@@ -34,11 +34,10 @@ def _connects(name: str) -> bool:
         return '- emnify.iot.connection' in handle.read()
 
 
-def render(names: list[str]) -> str:
+def render(names: list[str], head: str = "---\nrequires_ansible: '>=2.16.0'\n") -> str:
     group = ''.join(f'    - {name}\n' for name in names) if names else '    []\n'
     return (
-        '---\n'
-        "requires_ansible: '>=2.16.0'\n"
+        head +
         'action_groups:\n'
         '  # The modules that take the connection options, kept by hack/update_action_group.py (make action-group).\n'
         '  emnify:\n'
@@ -52,6 +51,10 @@ def main() -> int:
     if os.path.exists(RUNTIME):
         with open(RUNTIME, encoding='utf-8') as handle:
             current = handle.read()
+        # Keep what comes before the action group as it is (requires_ansible and its comment).
+        head = current.split('\naction_groups:', 1)[0] + '\n' if '\naction_groups:' in current else ''
+        if 'requires_ansible:' in head:
+            text = render(names, head)
         # Keep any other top-level keys (plugin_routing, ...) that follow the action group.
         rest = re.split(r'^(?=[a-z_]+:)', current, flags=re.M)
         extra = ''.join(part for part in rest if part and not part.startswith(

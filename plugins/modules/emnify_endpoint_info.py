@@ -69,7 +69,7 @@ extends_documentation_fragment:
 EXAMPLES = r'''
 - name: Find a device by name
   emnify.iot.emnify_endpoint_info:
-    name: tracker-0042
+    name: device-0042
     exactly_one: true
   delegate_to: localhost
   register: found

@@ -42,7 +42,3 @@ def test_action_group_lists_every_module():
 def test_action_group_has_no_duplicates():
     group = _runtime()['action_groups']['emnify'] or []
     assert len(group) == len(set(group))
-
-
-def test_requires_ansible():
-    assert _runtime()['requires_ansible'] == '>=2.16.0'
