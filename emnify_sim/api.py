@@ -17,6 +17,7 @@ import time
 from . import callbacks, endpoints, messages, sims
 from .auth import authenticate, bearer_problem_locked
 from .common import Response, JSON_PLAIN, error
+from .fleet import ORGANISATION_ID
 from .ratelimit import LIMIT_AUTH, LIMIT_ENDPOINT_GET, LIMIT_ENDPOINT_LIST, LIMIT_OVERALL
 from .routes import Route, Router
 
@@ -76,7 +77,8 @@ class Api:
 
     def rate_limited_locked(self, request, match):
         buckets = (LIMIT_OVERALL,) + (match.route.limits if match.route is not None else ())
-        allowed, wait = self.state.limiter.admit(request.client, buckets, time.monotonic())
+        # The simulator serves one organisation: every request counts against its per-path limits.
+        allowed, wait = self.state.limiter.admit(request.client, ORGANISATION_ID, buckets, time.monotonic())
         if allowed:
             return None
         response = error(429, 1105, "TooManyRequests", "Too many requests, please try again later.")

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Per-IP rate limits: rolling windows and token buckets, all windows scaled by one factor.
+"""emnify's rate limits: rolling windows and token buckets, all windows scaled by one factor.
+
+The general limit counts per client IP; the per-path limits count per organisation, as emnify documents them, so
+more client IPs do not raise them.
 
 Not thread-safe by itself: the simulator calls it under its state lock.
 """
@@ -16,12 +19,15 @@ LIMIT_AUTH = "authenticate"
 LIMIT_ENDPOINT_LIST = "endpoint_list"
 LIMIT_ENDPOINT_GET = "endpoint_get"
 
-# name: (kind, amount, window seconds, burst) as documented by emnify.
+SCOPE_IP = "ip"
+SCOPE_ORGANISATION = "organisation"
+
+# name: (kind, amount, window seconds, burst, what it counts per) as documented by emnify.
 LIMITS = {
-    LIMIT_OVERALL: ("window", 2000, 300.0, None),
-    LIMIT_AUTH: ("window", 100, 300.0, None),
-    LIMIT_ENDPOINT_LIST: ("bucket", 10, 1.0, 5),
-    LIMIT_ENDPOINT_GET: ("bucket", 50, 1.0, 25),
+    LIMIT_OVERALL: ("window", 2000, 300.0, None, SCOPE_IP),
+    LIMIT_AUTH: ("window", 100, 300.0, None, SCOPE_ORGANISATION),
+    LIMIT_ENDPOINT_LIST: ("bucket", 10, 1.0, 5, SCOPE_ORGANISATION),
+    LIMIT_ENDPOINT_GET: ("bucket", 50, 1.0, 25, SCOPE_ORGANISATION),
 }
 
 
@@ -71,7 +77,7 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """All of emnify's documented limits, keyed by client IP."""
+    """All of emnify's documented limits: the general one per client IP, the per-path ones per organisation."""
 
     def __init__(self, scale=1.0, enabled=True):
         self.scale = scale
@@ -80,7 +86,7 @@ class RateLimiter:
 
     def reset(self):
         self.limits = {}
-        for name, (kind, amount, window, burst) in LIMITS.items():
+        for name, (kind, amount, window, burst, _scope) in LIMITS.items():
             window = window * self.scale
             if kind == "window":
                 self.limits[name] = RollingWindow(amount, window)
@@ -90,25 +96,27 @@ class RateLimiter:
     def describe(self):
         """The limits in force, for the admin API."""
         out = {}
-        for name, (kind, amount, window, burst) in LIMITS.items():
-            entry = {"kind": kind, "requests": amount, "window_seconds": window * self.scale}
+        for name, (kind, amount, window, burst, scope) in LIMITS.items():
+            entry = {"kind": kind, "requests": amount, "window_seconds": window * self.scale, "per": scope}
             if burst is not None:
                 entry["burst"] = burst
             out[name] = entry
         return {"enabled": self.enabled, "scale": self.scale, "limits": out}
 
-    def admit(self, key, names, now):
+    def admit(self, client_ip, organisation, names, now):
         """Admit one request that counts against the named limits: (True, 0) or (False, seconds to wait).
 
-        A refused request consumes nothing.
+        Each limit counts the request under the client IP or the organisation, by its scope. A refused request
+        consumes nothing.
         """
         if not self.enabled:
             return True, 0.0
+        keyed = [(self.limits[name], client_ip if LIMITS[name][4] == SCOPE_IP else organisation) for name in names]
         wait = 0.0
-        for name in names:
-            wait = max(wait, self.limits[name].wait(key, now))
+        for limit, key in keyed:
+            wait = max(wait, limit.wait(key, now))
         if wait > 0:
             return False, wait
-        for name in names:
-            self.limits[name].take(key, now)
+        for limit, key in keyed:
+            limit.take(key, now)
         return True, 0.0

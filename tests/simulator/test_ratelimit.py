@@ -6,12 +6,13 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import http.client
 import time
 
 import pytest
 
 from conftest import ENDPOINT_BASE, Client
-from emnify_sim.ratelimit import LIMIT_AUTH, LIMIT_OVERALL, RateLimiter, RollingWindow, TokenBucket
+from emnify_sim.ratelimit import LIMIT_AUTH, LIMIT_ENDPOINT_LIST, LIMIT_OVERALL, RateLimiter, RollingWindow, TokenBucket
 
 
 TOO_MANY = {"error_code": 1105, "error_token": "TooManyRequests"}
@@ -28,7 +29,8 @@ def test_authentications_are_limited_per_scaled_window(sim_factory):
     sim = sim_factory("--endpoints", "3", "--rate-limit-scale", "0.1")  # 100 per 30 s instead of per 300 s
     client = Client(sim)
     limits = client.admin_json("GET", "/limits")
-    assert limits["limits"]["authenticate"] == {"kind": "window", "requests": 100, "window_seconds": 30.0}
+    assert limits["limits"]["authenticate"] == {"kind": "window", "requests": 100, "window_seconds": 30.0,
+                                                "per": "organisation"}
     assert limits["limits"]["overall"]["requests"] == 2000
     started = time.monotonic()
     for _attempt in range(100):
@@ -106,9 +108,53 @@ def test_token_bucket_burst_and_rate():
 def test_rate_limiter_scale_and_refusals_consume_nothing():
     limiter = RateLimiter(scale=0.01)
     for _number in range(100):
-        assert limiter.admit("ip", (LIMIT_OVERALL, LIMIT_AUTH), 0.0) == (True, 0.0)
-    allowed, wait = limiter.admit("ip", (LIMIT_OVERALL, LIMIT_AUTH), 1.0)
+        assert limiter.admit("ip", "org", (LIMIT_OVERALL, LIMIT_AUTH), 0.0) == (True, 0.0)
+    allowed, wait = limiter.admit("ip", "org", (LIMIT_OVERALL, LIMIT_AUTH), 1.0)
     assert not allowed and wait == pytest.approx(2.0)
     assert len(limiter.limits[LIMIT_OVERALL].hits["ip"]) == 100
-    assert limiter.admit("ip", (LIMIT_OVERALL, LIMIT_AUTH), 3.0)[0]
-    assert RateLimiter(enabled=False).admit("ip", (LIMIT_AUTH,), 0.0) == (True, 0.0)
+    assert limiter.admit("ip", "org", (LIMIT_OVERALL, LIMIT_AUTH), 3.0)[0]
+    assert RateLimiter(enabled=False).admit("ip", "org", (LIMIT_AUTH,), 0.0) == (True, 0.0)
+
+
+def test_the_general_limit_counts_per_ip_and_the_path_limits_per_organisation():
+    limiter = RateLimiter(scale=0.01)
+    # 100 authentications of one organisation from two IPs use up its 100 per window: the 101st waits, from any IP.
+    for number in range(100):
+        assert limiter.admit("ip-%d" % (number % 2), "org", (LIMIT_OVERALL, LIMIT_AUTH), 0.0) == (True, 0.0)
+    assert not limiter.admit("ip-2", "org", (LIMIT_OVERALL, LIMIT_AUTH), 0.5)[0]
+    assert limiter.admit("ip-2", "other-org", (LIMIT_OVERALL, LIMIT_AUTH), 0.5) == (True, 0.0)
+    # The general limit is each IP's own: 2000 requests from one IP leave another IP's 2000 untouched.
+    for _number in range(2000):
+        assert limiter.admit("ip-3", "org", (LIMIT_OVERALL,), 1.0) == (True, 0.0)
+    assert not limiter.admit("ip-3", "org", (LIMIT_OVERALL,), 1.0)[0]
+    assert limiter.admit("ip-4", "org", (LIMIT_OVERALL,), 1.0) == (True, 0.0)
+    # The endpoint list's burst of 5 is shared by the organisation's IPs.
+    for number in range(5):
+        assert limiter.admit("list-%d" % number, "org", (LIMIT_OVERALL, LIMIT_ENDPOINT_LIST), 2.0) == (True, 0.0)
+    assert not limiter.admit("list-5", "org", (LIMIT_OVERALL, LIMIT_ENDPOINT_LIST), 2.0)[0]
+    assert limiter.describe()["limits"][LIMIT_OVERALL]["per"] == "ip"
+    assert limiter.describe()["limits"][LIMIT_ENDPOINT_LIST]["per"] == "organisation"
+
+
+def _list_endpoints_from(sim, token, source_ip):
+    """GET /api/v1/endpoint from a given loopback address (every 127.x.y.z address reaches 127.0.0.1's server)."""
+    host, port = sim.url.split("//", 1)[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source_ip, 0))
+    try:
+        connection.request("GET", "/api/v1/endpoint?per_page=1", headers={"Authorization": "Bearer " + token})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_over_http_a_second_client_ip_shares_the_organisations_endpoint_list_burst(sim_factory):
+    sim = sim_factory("--endpoints", "3")
+    client = Client(sim)
+    token = client.authenticate()
+    first = [_list_endpoints_from(sim, token, "127.0.0.1") for _number in range(5)]
+    second = _list_endpoints_from(sim, token, "127.0.0.2")
+    assert first == [200] * 5 and second == 429
+    clients = [item["client"] for item in client.admin_json("GET", "/requests")["requests"] if item["path"] == "/api/v1/endpoint"]
+    assert clients == ["127.0.0.1"] * 5 + ["127.0.0.2"]
