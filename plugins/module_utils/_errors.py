@@ -17,6 +17,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.emnify.iot.plugins.module_utils._time import parse_http_date, utcnow
+
 _JWT_RE = re.compile(r'eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*')
 _BEARER_RE = re.compile(r'(?i)(bearer\s+)[^\s"\',]+')
 _MAX_TEXT = 300
@@ -197,18 +199,10 @@ def parse_retry_after(value):
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        from email.utils import parsedate_to_datetime
-        import datetime
-        when = parsedate_to_datetime(value)
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=datetime.timezone.utc)
-        now = datetime.datetime.now(datetime.timezone.utc)
-        return max(0.0, (when - now).total_seconds())
-    except (TypeError, ValueError, IndexError, OverflowError):
+    when = parse_http_date(value)
+    if when is None:
         return None
+    return max(0.0, (when - utcnow()).total_seconds())
 
 
 def _header(headers, name):

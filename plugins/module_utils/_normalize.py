@@ -13,8 +13,9 @@ through unchanged, so nothing is dropped silently.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import datetime
 import re
+
+from ansible_collections.emnify.iot.plugins.module_utils._time import iso_utc
 
 SMS_STATUS = {
     1: 'delivery_attempt_pending',
@@ -37,8 +38,6 @@ _INT_FIELDS = ('id', 'dcs', 'pid', 'retry_count', 'endpoint_id', 'sim_id', 'dlr_
                'registered_delivery', 'p2p_ext', 'gsm_map_error')
 _DATE_FIELDS = ('submit_date', 'delivery_date', 'expiry_date', 'final_date', 'retry_date', 'last_delivery_attempt',
                 'created', 'last_updated')
-_ISO_RE = re.compile(r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?\s*(Z|[+-]\d{2}:?\d{2})?$')
-_US_RE = re.compile(r'^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$')
 
 
 def as_int(value):
@@ -55,55 +54,6 @@ def as_int(value):
             except ValueError:
                 return value
     return value
-
-
-def parse_date(value):
-    """A timezone-aware UTC datetime from any date format the API uses, or None."""
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    match = _ISO_RE.match(text)
-    if match:
-        year, month, day, hour, minute, second, fraction, zone = match.groups()
-        micro = int((fraction or '0').ljust(6, '0'))
-        try:
-            moment = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
-        except ValueError:
-            return None
-        offset = datetime.timedelta(0)
-        if zone and zone != 'Z':
-            sign = -1 if zone[0] == '-' else 1
-            digits = zone[1:].replace(':', '')
-            offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        try:
-            return (moment - offset).replace(tzinfo=datetime.timezone.utc)
-        except OverflowError:
-            return None
-    match = _US_RE.match(text)
-    if match:
-        month, day, year, hour, minute, second, half = match.groups()
-        hour = int(hour)
-        if half:
-            hour = hour % 12 + (12 if half.lower() == 'pm' else 0)
-        try:
-            return datetime.datetime(int(year), int(month), int(day), hour, int(minute), int(second or 0), tzinfo=datetime.timezone.utc)
-        except ValueError:
-            return None
-    return None
-
-
-def iso_utc(value):
-    """ISO 8601 UTC text (``2022-08-04T01:45:24Z``) for any API date; unparsable text is kept as it is."""
-    moment = parse_date(value)
-    if moment is None:
-        return value if value not in ('',) else None
-    moment = moment.astimezone(datetime.timezone.utc)
-    text = moment.strftime('%Y-%m-%dT%H:%M:%S')
-    if moment.microsecond:
-        text += '.%03d' % (moment.microsecond // 1000)
-    return text + 'Z'
 
 
 def _named(obj, names):

@@ -18,9 +18,9 @@ from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
     SMS_STATUS,
     UNSUCCESSFUL_STATUSES,
     as_int,
-    parse_date,
     status_id,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._time import parse_date
 
 # Progress order for "the least advanced part" of a message (failures dominate).
 _PROGRESS = {1: 0, 3: 1, 2: 2, 4: 3}

@@ -23,8 +23,16 @@ from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
     FINAL_STATUSES,
     UNSUCCESSFUL_STATUSES,
     as_int,
-    parse_date,
     status_id,
+)
+from ansible_collections.emnify.iot.plugins.module_utils._time import (
+    TimeInputError,
+    api_date,
+    parse_date,
+    parse_duration,
+    parse_instant,
+    parse_moment,
+    utcnow,
 )
 
 ADDRESS_TYPE_IDS = {'alphanumeric': 208, 'international': 145, 'national': 161}
@@ -34,8 +42,6 @@ MAX_ALPHANUMERIC = 11
 # Characters every handset shows in an alphanumeric sender.
 _ALPHANUMERIC_RE = re.compile(r'^[A-Za-z0-9 .\-_+&!?]+$')
 _NUMERIC_RE = re.compile(r'^\+?[0-9]+$')
-_DURATION_RE = re.compile(r'(\d+)\s*([smhdw])', re.IGNORECASE)
-_DURATION_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 # How many reference candidates are tried before giving up on avoiding a collision.
 REFERENCE_CANDIDATES = 8
 # A concatenated message sent this recently still counts as "in flight" for reference collisions.
@@ -44,47 +50,6 @@ IN_FLIGHT_SECONDS = 86400
 
 class PlanError(ValueError):
     """Bad task input; the message names the option and the rule."""
-
-
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def parse_duration(text, option):
-    """Seconds from ``90``, ``90s``, ``30m``, ``2h``, ``1d``, ``1w`` or combinations like ``1h30m``."""
-    if isinstance(text, bool):
-        raise PlanError('%s: must be a duration such as 30m, 2h or 1d' % option)
-    if isinstance(text, (int, float)):
-        seconds = int(text)
-    else:
-        value = str(text).strip()
-        if value.isdigit():
-            seconds = int(value)
-        else:
-            pieces = _DURATION_RE.findall(value)
-            if not pieces or _DURATION_RE.sub('', value).strip():
-                raise PlanError('%s: %r is not a duration; use a number of seconds or forms such as 90s, 30m, 2h, 1d, 1h30m' % (option, text))
-            seconds = sum(int(number) * _DURATION_UNITS[unit.lower()] for number, unit in pieces)
-    if seconds <= 0:
-        raise PlanError('%s: must be a positive duration, got %r' % (option, text))
-    return seconds
-
-
-def parse_moment(text, option, now=None):
-    """A UTC datetime from ISO 8601 (``2026-12-01T10:00:00Z``) or a relative age (``30m``, ``7d``: that long ago)."""
-    now = now or _utcnow()
-    moment = parse_date(str(text))
-    if moment is not None:
-        return moment
-    try:
-        return now - datetime.timedelta(seconds=parse_duration(text, option))
-    except PlanError:
-        raise PlanError('%s: %r is neither an ISO 8601 date-time (e.g. 2026-12-01T10:00:00Z) nor a duration such as 30m or 7d' % (option, text))
-
-
-def api_date(moment):
-    """The date format the emnify API itself uses (``2026-12-01T10:00:00.000+0000``)."""
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.000+0000')
 
 
 def infer_address_type(sender):
@@ -148,7 +113,7 @@ class MessageSpec:
 
 def build_message(params, now=None):
     """Validate the task arguments (a dict of module params) into a :class:`MessageSpec`."""
-    now = now or _utcnow()
+    now = now or utcnow()
     payload = params.get('payload')
     if payload is None or payload == '':
         raise PlanError('payload: must not be empty')
@@ -197,11 +162,22 @@ def build_message(params, now=None):
         raise PlanError('source_address_type: needs source_address')
     else:
         sender, sender_type = '', None
+    try:
+        expiry, since = _times(params, now)
+    except TimeInputError as exc:
+        raise PlanError(str(exc))
+    spec = MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
+                       params.get('dest_address') or None, expiry, since)
+    # Split once now so that a text over max_parts fails before any request is made.
+    split_for(spec, 0, 0)
+    return spec
+
+
+def _times(params, now):
+    """(expiry, since) from the options expiry_date or validity, and since."""
     expiry = None
     if params.get('expiry_date') is not None:
-        expiry = parse_date(str(params['expiry_date']))
-        if expiry is None:
-            raise PlanError('expiry_date: %r is not an ISO 8601 date-time such as 2026-12-01T10:00:00Z' % params['expiry_date'])
+        expiry = parse_instant(params['expiry_date'], 'expiry_date')
         if expiry <= now:
             raise PlanError('expiry_date: %s is in the past' % params['expiry_date'])
     elif params.get('validity') is not None:
@@ -209,11 +185,7 @@ def build_message(params, now=None):
     since = None
     if params.get('since') is not None:
         since = parse_moment(params['since'], 'since', now)
-    spec = MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
-                       params.get('dest_address') or None, expiry, since)
-    # Split once now so that a text over max_parts fails before any request is made.
-    split_for(spec, 0, 0)
-    return spec
+    return expiry, since
 
 
 class PlannedPart:
@@ -358,7 +330,7 @@ class EndpointPlan:
 
 def plan_for_endpoint(spec, endpoint_id, history, force=False, now=None):
     """Split and match ``spec`` for one endpoint against its normalised SMS ``history`` (newest first)."""
-    now = now or _utcnow()
+    now = now or utcnow()
     candidates = reference_candidates(spec, endpoint_id)
     if not force:
         best = None

@@ -199,7 +199,7 @@ import time
 from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._sms_history import compile_regex, filter_messages, group_messages
-from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, parse_moment
+from ansible_collections.emnify.iot.plugins.module_utils._time import TimeInputError, parse_moment
 
 
 def _validate(params):
@@ -226,7 +226,7 @@ def _validate(params):
     if params['since'] is not None:
         try:
             since = parse_moment(params['since'], 'since')
-        except PlanError as exc:
+        except TimeInputError as exc:
             raise ModuleInputError(str(exc))
     regex = None
     if params['payload_regex'] is not None:

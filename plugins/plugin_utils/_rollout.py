@@ -18,10 +18,10 @@ exactly what the module would refuse, without a request.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import datetime
 import re
 
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message, split_for
+from ansible_collections.emnify.iot.plugins.module_utils._time import utcnow
 
 SELECTORS = ('id', 'name', 'iccid', 'imsi', 'msisdn')
 DONE_STATES = ('sent', 'delivered', 'replied')
@@ -30,13 +30,9 @@ DELIVERED = 4
 TEMPLATE_MARKERS = ('{{', '{%', '{#')
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def stamp(moment=None):
     """An ISO 8601 UTC time stamp to the second, as the reports use."""
-    return (moment or _now()).strftime('%Y-%m-%dT%H:%M:%SZ')
+    return (moment or utcnow()).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def plain(value):
@@ -384,7 +380,7 @@ def polled(state, command, history, deadline, now=None):
     """
     state = _writable(state)
     history = history or {}
-    moment = now or _now()
+    moment = now or utcnow()
     final = moment.timestamp() >= float(deadline)
     finished = stamp(moment)
     read_error = str(module_error(history)) if history.get('messages') is None else None
@@ -462,7 +458,7 @@ def public_url(url):
 def report(state, commands, check, title, started_at, started_ts, api_url, no_log, now=None):
     """The whole rollout as data: what the JSON, JUnit and Markdown reports and the summary are made from.
     It never holds the application token; payloads only with ``no_log`` false."""
-    moment = now or _now()
+    moment = now or utcnow()
     devices = []
     counts = dict(succeeded=0, failed=0, stopped=0, planned=0, to_send=0, sent=0, present=0)
     failed_by_step = {}

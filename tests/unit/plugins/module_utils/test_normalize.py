@@ -23,10 +23,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
     FINAL_STATUSES,
     SMS_STATUS,
     as_int,
-    iso_utc,
     normalize_endpoint,
     normalize_sms,
-    parse_date,
     sms_direction,
     split_tags,
     status_id,
@@ -73,35 +71,6 @@ def _parse_z(text):
 def test_as_int(value, expected):
     result = as_int(value)
     assert result == expected and type(result) is type(expected)
-
-
-@pytest.mark.parametrize('text,expected', [
-    ('2022-08-04T01:45:24.000+0000', '2022-08-04T01:45:24Z'),
-    ('2022-08-04T03:45:24.250+02:00', '2022-08-04T01:45:24.250Z'),
-    ('2022-08-04 01:45:24', '2022-08-04T01:45:24Z'),
-    ('2022-08-04T01:45Z', '2022-08-04T01:45:00Z'),
-    ('2022-08-03T20:45:24-0500', '2022-08-04T01:45:24Z'),
-    ('10/5/2019 1:56:59 PM', '2019-10-05T13:56:59Z'),
-    ('10/5/2019 12:05:00 AM', '2019-10-05T00:05:00Z'),
-    ('12/31/2019 12:00 pm', '2019-12-31T12:00:00Z'),
-])
-def test_iso_utc_formats(text, expected):
-    assert iso_utc(text) == expected
-
-
-@pytest.mark.parametrize('text', ['0001-01-01T00:00:00+0100', '9999-12-31T23:59:00-0100', '2022-13-01T00:00:00Z',
-                                  '13/40/2020 1:00 PM', 'yesterday', ''])
-def test_parse_date_out_of_range_or_unknown_is_none(text):
-    assert parse_date(text) is None
-
-
-def test_iso_utc_keeps_unparsable_values():
-    assert iso_utc('not a date') == 'not a date'
-    assert iso_utc('') is None
-    assert iso_utc(None) is None
-    assert iso_utc(17) == 17
-    moment = datetime.datetime(2022, 1, 2, 3, 4, 5)
-    assert iso_utc(moment) == '2022-01-02T03:04:05Z'
 
 
 def test_split_tags():
@@ -248,12 +217,3 @@ def test_fuzz_normalize_endpoint(raw, sim):
     assert isinstance(item['sms_ready'], bool)
     assert item['sms_ready'] is (not item['sms_not_ready_reasons'])
     json.dumps(item)
-
-
-@settings(max_examples=300, deadline=None, database=None)
-@given(DATES)
-def test_fuzz_dates_parse_or_none(text):
-    moment = parse_date(text)
-    assert moment is None or moment.tzinfo is not None
-    result = iso_utc(text)
-    assert result == text or result.endswith('Z')

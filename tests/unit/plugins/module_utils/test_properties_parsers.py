@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from ansible_collections.emnify.iot.plugins.module_utils._client import EmnifyClient, sms_id_from_location
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, parse_error_body, parse_retry_after
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms, parse_date
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._sms_history import filter_messages, group_messages
+from ansible_collections.emnify.iot.plugins.module_utils._time import parse_date
 
 FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,15 +16,13 @@ import pytest
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
+from ansible_collections.emnify.iot.plugins.module_utils._time import api_date
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import (
     PlanError,
-    api_date,
     build_message,
     check_sender,
     infer_address_type,
     matching_history,
-    parse_duration,
-    parse_moment,
     plan_for_endpoint,
 )
 
@@ -295,20 +293,3 @@ def test_sender_types():
     assert check_sender('12345', '145') == ('international', 145, False)
     assert check_sender('12345678', 'National') == ('national', 161, False)
     assert infer_address_type('49170123') == 'international'
-
-
-@pytest.mark.parametrize('text,seconds', [(90, 90), ('90', 90), ('90s', 90), ('30m', 1800), ('2h', 7200), ('1d', 86400),
-                                          ('1w', 604800), ('1h30m', 5400), ('1H 30M', 5400)])
-def test_parse_duration(text, seconds):
-    assert parse_duration(text, 'validity') == seconds
-
-
-@pytest.mark.parametrize('text', ['', '0', '-5', 'soon', '5x', True, '1h junk'])
-def test_parse_duration_rejects(text):
-    with pytest.raises(PlanError):
-        parse_duration(text, 'validity')
-
-
-def test_parse_moment():
-    assert parse_moment('2026-01-01T00:00:00Z', 'since', NOW) == datetime.datetime(2026, 1, 1, tzinfo=UTC)
-    assert parse_moment('7d', 'since', NOW) == NOW - datetime.timedelta(days=7)

@@ -22,7 +22,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyOutcomeUnknown,
     EmnifyTransportError,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import api_date, build_message
+from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message
+from ansible_collections.emnify.iot.plugins.module_utils._time import api_date
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import MAX_RECONCILE, SmsTask
 
 UTC = datetime.timezone.utc
