@@ -14,14 +14,8 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
-    ENDPOINT_STATUS,
-    as_int,
-    normalize_endpoint,
-    split_tags,
-)
-
-ENDPOINT_STATUS_IDS = dict((name, number) for number, name in ENDPOINT_STATUS.items())
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import ENDPOINT_STATUS_IDS
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import as_int, normalize_endpoint, split_tags
 
 
 def _query_value(value):

@@ -15,24 +15,17 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import (
+    ADDRESS_TYPES,
+    ENDPOINT_STATUS,
+    MO,
+    MT,
+    SIM_STATUS,
+    SMS_STATUS,
+    SMS_TYPES,
+)
 from ansible_collections.emnify.iot.plugins.module_utils._time import iso_utc
 
-SMS_STATUS = {
-    1: 'delivery_attempt_pending',
-    2: 'in_progress',
-    3: 'buffered',
-    4: 'delivered',
-    5: 'failed',
-    6: 'expired',
-    7: 'canceled',
-}
-SMS_STATUS_IDS = dict((name, number) for number, name in SMS_STATUS.items())
-FINAL_STATUSES = (4, 5, 6, 7)
-# Statuses after which the message did not reach the device and may be sent again.
-UNSUCCESSFUL_STATUSES = (5, 6, 7)
-ENDPOINT_STATUS = {0: 'enabled', 1: 'disabled', 2: 'deleted'}
-SIM_STATUS = {0: 'issued', 1: 'activated', 2: 'suspended', 3: 'deleted', 4: 'factory_test'}
-ADDRESS_TYPES = {145: 'international', 161: 'national', 208: 'alphanumeric'}
 
 _INT_FIELDS = ('id', 'dcs', 'pid', 'retry_count', 'endpoint_id', 'sim_id', 'dlr_status_id', 'organisation_id',
                'registered_delivery', 'p2p_ext', 'gsm_map_error')
@@ -71,15 +64,15 @@ def _named(obj, names):
 
 
 def sms_direction(item):
-    """'mt' or 'mo' from ``sms_type`` (id 1 MT; MO is matched on its description too)."""
+    """'mt' or 'mo' from ``sms_type`` (id 1 MT, 2 MO; MO is matched on its description too)."""
     sms_type = item.get('sms_type')
     if not isinstance(sms_type, dict):
         sms_type = {}
     description = str(sms_type.get('description') or '').strip().upper()
     number = as_int(sms_type.get('id'))
-    if description == 'MO' or (number == 2 and description != 'MT'):
-        return 'mo'
-    return 'mt'
+    if description == 'MO' or (number == MO and description != 'MT'):
+        return SMS_TYPES[MO]
+    return SMS_TYPES[MT]
 
 
 def normalize_sms(item):
@@ -98,7 +91,7 @@ def normalize_sms(item):
         result.setdefault('endpoint_id', endpoint['id'])
     result['udh'] = str(result.get('udh') or '').upper()
     result['status'] = _named(result.get('status'), SMS_STATUS)
-    result['sms_type'] = _named(result.get('sms_type'), {1: 'mt', 2: 'mo'})
+    result['sms_type'] = _named(result.get('sms_type'), SMS_TYPES)
     result['source_address_type'] = _named(result.get('source_address_type'), ADDRESS_TYPES)
     result['esme_interface_type'] = _named(result.get('esme_interface_type'), {})
     result['direction'] = sms_direction(item)

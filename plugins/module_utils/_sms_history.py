@@ -14,16 +14,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
-    SMS_STATUS,
-    UNSUCCESSFUL_STATUSES,
-    as_int,
-    status_id,
-)
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import PROGRESS_ORDER, SMS_STATUS, UNSUCCESSFUL_STATUSES
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import as_int, status_id
 from ansible_collections.emnify.iot.plugins.module_utils._time import parse_date
 
-# Progress order for "the least advanced part" of a message (failures dominate).
-_PROGRESS = {1: 0, 3: 1, 2: 2, 4: 3}
+# Rank of each status for "the least advanced part" of a message (failures dominate).
+_PROGRESS = dict((number, rank) for rank, number in enumerate(PROGRESS_ORDER))
 
 
 def _concat_info(item):

@@ -19,12 +19,13 @@ import datetime
 import re
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import (
+    ADDRESS_TYPE_IDS,
+    ADDRESS_TYPES,
     FINAL_STATUSES,
     UNSUCCESSFUL_STATUSES,
-    as_int,
-    status_id,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import as_int, status_id
 from ansible_collections.emnify.iot.plugins.module_utils._time import (
     TimeInputError,
     api_date,
@@ -35,8 +36,6 @@ from ansible_collections.emnify.iot.plugins.module_utils._time import (
     utcnow,
 )
 
-ADDRESS_TYPE_IDS = {'alphanumeric': 208, 'international': 145, 'national': 161}
-ADDRESS_TYPE_NAMES = dict((number, name) for name, number in ADDRESS_TYPE_IDS.items())
 MAX_SENDER = 21
 MAX_ALPHANUMERIC = 11
 # Characters every handset shows in an alphanumeric sender.
@@ -69,8 +68,8 @@ def check_sender(sender, address_type):
         address_type = infer_address_type(sender)
     else:
         text = str(address_type).strip().lower()
-        if text.isdigit() and int(text) in ADDRESS_TYPE_NAMES:
-            address_type = ADDRESS_TYPE_NAMES[int(text)]
+        if text.isdigit() and int(text) in ADDRESS_TYPES:
+            address_type = ADDRESS_TYPES[int(text)]
         elif text in ADDRESS_TYPE_IDS:
             address_type = text
         else:

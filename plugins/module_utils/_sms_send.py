@@ -20,13 +20,8 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
     ThreadPoolExecutor = None
 
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, EmnifyOutcomeUnknown
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
-    FINAL_STATUSES,
-    SMS_STATUS,
-    UNSUCCESSFUL_STATUSES,
-    normalize_sms,
-    status_id,
-)
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import CANCELED, FINAL_STATUSES, SMS_STATUS, UNSUCCESSFUL_STATUSES
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms, status_id
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import (
     counts_as_copy,
     same_part,
@@ -202,7 +197,7 @@ class SmsTask:
                 if status_id(item) not in FINAL_STATUSES:
                     if not self.check_mode:
                         self._cancel(endpoint_id, item)
-                        entry['status'] = _status(7)
+                        entry['status'] = _status(CANCELED)
                     entry['canceled'] = True
                     canceled.append(entry)
                 parts.append(entry)

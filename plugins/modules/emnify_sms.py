@@ -387,7 +387,8 @@ api_usage:
 '''
 
 from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
-from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import ADDRESS_TYPE_IDS, PlanError, build_message
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import ADDRESS_TYPE_IDS
+from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import SmsTask
 
 

@@ -20,13 +20,12 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import DELIVERED, UNSUCCESSFUL_STATUSES
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message, split_for
 from ansible_collections.emnify.iot.plugins.module_utils._time import utcnow
 
 SELECTORS = ('id', 'name', 'iccid', 'imsi', 'msisdn')
 DONE_STATES = ('sent', 'delivered', 'replied')
-UNSUCCESSFUL = (5, 6, 7)
-DELIVERED = 4
 TEMPLATE_MARKERS = ('{{', '{%', '{#')
 
 
@@ -401,7 +400,7 @@ def polled(state, command, history, deadline, now=None):
                     parts[str(part.get('id'))] = part
         sms_ids = [str(one) for one in current.get('sms_ids') or []]
         ours = [parts[one] for one in sms_ids if one in parts]
-        bad = [part for part in ours if (part.get('status') or {}).get('id') in UNSUCCESSFUL]
+        bad = [part for part in ours if (part.get('status') or {}).get('id') in UNSUCCESSFUL_STATUSES]
         delivered = len(ours) == len(sms_ids) and all((part.get('status') or {}).get('id') == DELIVERED for part in ours)
         state_name, error, reply, reply_at = 'waiting', None, None, None
         pattern = _pattern(state, device['key'], command['index'])

@@ -109,6 +109,24 @@ try:
 except ImportError:  # reported by main()
     jwt = None
 
+
+def _module_util(name):
+    """A module of the collection's plugins/module_utils that uses the standard library only.
+
+    ansible-rulebook runs this file with runpy, without the collection loader, so the module is loaded from the
+    collection this file belongs to; the import through ansible_collections is the fallback for a copy of this
+    file that lives elsewhere.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    path = os.path.join(root, 'plugins', 'module_utils', name + '.py')
+    if os.path.isfile(path):
+        spec = importlib.util.spec_from_file_location('_emnify_iot' + name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module('ansible_collections.emnify.iot.plugins.module_utils.' + name)
+
+
 SECRET_ENV = 'EMNIFY_CALLBACK_SECRET'
 HMAC_ALGORITHMS = ('HS256', 'HS384', 'HS512')
 DEFAULTS = {
@@ -130,16 +148,9 @@ DEVICE_SMS = 'device_sms'
 DELIVERY_REPORT = 'delivery_report'
 KIND_BY_METHOD = {'POST': DEVICE_SMS, 'PATCH': DELIVERY_REPORT}
 
-# SMS status ids of the emnify API (shared by the SMS history and delivery reports).
-STATUS_NAMES = {
-    1: 'DELIVERY ATTEMPT PENDING',
-    2: 'IN PROGRESS',
-    3: 'BUFFERED',
-    4: 'DELIVERED',
-    5: 'FAILED',
-    6: 'EXPIRED',
-    7: 'CANCELED',
-}
+# SMS status ids of the emnify API (shared by the SMS history and delivery reports), with their descriptions.
+_IDS = _module_util('_api_ids')
+STATUS_NAMES = dict((number, _IDS.sms_status_description(number)) for number in _IDS.SMS_STATUS)
 
 # Claims this source checks: the signature always, ``exp`` when the token has one. emnify does not document its
 # claims, so no other claim is required or checked.
@@ -311,21 +322,8 @@ def tls_context(settings):
 # ---------------------------------------------------------------------------
 
 def load_codec():
-    """The collection's SMS codec (plugins/module_utils/_sms_codec.py).
-
-    ansible-rulebook runs this file with runpy, without the collection loader, so the codec is loaded from the
-    collection this file belongs to; the import through ansible_collections is the fallback for a copy of this
-    file that lives elsewhere.
-    """
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-    path = os.path.join(root, 'plugins', 'module_utils', '_sms_codec.py')
-    if os.path.isfile(path):
-        spec = importlib.util.spec_from_file_location('_emnify_iot_sms_codec', path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec  # pylint: disable=import-outside-toplevel
-    return _sms_codec
+    """The collection's SMS codec (plugins/module_utils/_sms_codec.py)."""
+    return _module_util('_sms_codec')
 
 
 # ---------------------------------------------------------------------------

@@ -38,11 +38,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyOutcomeUnknown,
     EmnifyTransportError,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
-    SMS_STATUS,
-    normalize_endpoint,
-    normalize_sms,
-)
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import SMS_STATUS
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import TokenCache
 

@@ -19,9 +19,8 @@ import pytest
 from hypothesis import given, settings, HealthCheck
 from hypothesis import strategies as st
 
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import FINAL_STATUSES, SMS_STATUS
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
-    FINAL_STATUSES,
-    SMS_STATUS,
     as_int,
     normalize_endpoint,
     normalize_sms,
