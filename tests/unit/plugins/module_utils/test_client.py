@@ -42,6 +42,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._api_ids import SMS_STA
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import TokenCache
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 try:
     from urllib.parse import parse_qs, urlsplit
@@ -121,21 +122,6 @@ class ScriptedAdapter(requests.adapters.BaseAdapter):
 
     def close(self):
         pass
-
-
-class FakeClock:
-    """Wall-clock-like time that moves only when the code under test sleeps (or a test advances it)."""
-
-    def __init__(self):
-        self.now = time.time()
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class FakeApi:

@@ -18,21 +18,9 @@ import pytest
 
 from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 T0 = 1800000000.0
-
-
-class Clock:
-    def __init__(self, now=T0):
-        self.now = now
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -46,7 +34,7 @@ def private_dir(tmp_path):
 def test_two_runs_share_one_budget(private_dir):
     """A second module run starts where the first left the window, instead of with a full budget."""
     path = os.path.join(private_dir, 'pace.json')
-    clock = Clock()
+    clock = FakeClock(T0)
     first = Pacer(10, 30, clock=clock, sleep=clock.sleep, ledger_path=path)
     for _request in range(10):
         assert first.acquire('GET', '/api/v1/endpoint/1/sms') == 0
@@ -58,7 +46,7 @@ def test_two_runs_share_one_budget(private_dir):
 
 
 def test_without_ledger_each_run_has_its_own_budget(private_dir):
-    clock = Clock()
+    clock = FakeClock(T0)
     first = Pacer(10, 30, clock=clock, sleep=clock.sleep)
     for _request in range(10):
         first.acquire('GET', '/api/v1/endpoint/1/sms')
@@ -68,7 +56,7 @@ def test_without_ledger_each_run_has_its_own_budget(private_dir):
 
 def test_authentications_have_their_own_shared_window(private_dir):
     path = os.path.join(private_dir, 'pace.json')
-    clock = Clock()
+    clock = FakeClock(T0)
     ledger = PaceLedger(path, {'all': (2000, 300.0), 'auth': (100, 300.0)})
     for _request in range(100):
         assert ledger.take(['all', 'auth'], clock()) == 0
@@ -120,7 +108,7 @@ def test_pacer_falls_back_to_local_pacing_when_the_ledger_fails(tmp_path):
     directory = tmp_path / 'open'
     directory.mkdir()
     os.chmod(str(directory), 0o777)
-    clock = Clock()
+    clock = FakeClock(T0)
     pacer = Pacer(2, 30, clock=clock, sleep=clock.sleep, ledger_path=str(directory / 'pace.json'))
     assert pacer.acquire('GET', '/x') == 0
     assert pacer.ledger is None

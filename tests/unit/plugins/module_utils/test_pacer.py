@@ -23,23 +23,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._pacer import (
     WindowLimit,
     simulator_scale,
 )
-
-
-class FakeClock:
-    def __init__(self, now=1000.0):
-        self.now = now
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds > 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds):
-        self.now += seconds
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 
 def _max_in_window(times, window):

@@ -21,6 +21,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyAp
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message, plan_for_endpoint
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import SmsTask
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 FAULTS = ('ok', 'lost_answer', 'status_after', 'status_before', 'reset_before', 'timeout_stored', 'timeout_late', 'refused')
 
@@ -83,20 +84,10 @@ class FaultyService:
         raise AssertionError('not used')
 
 
-class Clock:
-    now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def run_task(service, payload, endpoint_ids, **params):
     params['payload'] = payload
     spec = build_message(params)
-    clock = Clock()
+    clock = FakeClock(0)
     task = SmsTask(service, spec, concurrency=1, sleep=clock.sleep, clock=clock)
     return spec, task, task.present(endpoint_ids)
 

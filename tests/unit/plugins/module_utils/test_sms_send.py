@@ -25,6 +25,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message
 from ansible_collections.emnify.iot.plugins.module_utils._time import api_date
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import MAX_RECONCILE, SmsTask
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 UTC = datetime.timezone.utc
 LONG = 'Firmware 4.2 is ready. Please keep the device powered until it reports back. ' * 4
@@ -99,19 +100,6 @@ def lost_before_processing(client, endpoint_id, body):
 
 def refused(client, endpoint_id, body):
     raise EmnifyApiError(409, 'POST', '/api/v1/endpoint/%d/sms' % endpoint_id, error_token='Conflict', service_message='SMS quota exhausted')
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, **params):

@@ -25,6 +25,7 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from ansible_collections.emnify.iot.extensions.eda.plugins.event_source import sms_callbacks as source
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 
 # 64 characters each: PyJWT advises keys at least as long as the HS512 digest.
@@ -71,14 +72,6 @@ def report(sms_id=555, status=None, **extra):
     }
     body.update(extra)
     return body
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 class Harness:
