@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, EmnifyOutcomeUnknown
 from ansible_collections.emnify.iot.plugins.module_utils._api_ids import CANCELED, FINAL_STATUSES, SMS_STATUS, UNSUCCESSFUL_STATUSES
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms, status_id
+from ansible_collections.emnify.iot.plugins.module_utils._polling import MAX_INTERVAL, Rounds
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import (
     counts_as_copy,
     same_part,
@@ -223,7 +224,7 @@ class SmsTask:
 
     # -- wait=delivered ------------------------------------------------------------------------------------
 
-    def wait_delivered(self, results, timeout, interval=2.0, max_interval=30.0):
+    def wait_delivered(self, results, timeout, interval=2.0, max_interval=MAX_INTERVAL):
         """Poll each endpoint's history (one request per endpoint per round) until every part is final."""
         pending = {}
         for result in results:
@@ -235,7 +236,7 @@ class SmsTask:
                                      % result['endpoint_id'])
             if ids:
                 pending[result['endpoint_id']] = (result, ids)
-        deadline = self._clock() + timeout
+        rounds = Rounds(timeout, interval, clock=self._clock, sleep=self._sleep, max_interval=max_interval)
         while pending:
             for endpoint_id in list(pending):
                 result, ids = pending[endpoint_id]
@@ -260,15 +261,12 @@ class SmsTask:
                     del pending[endpoint_id]
             if not pending:
                 break
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            if not rounds.next():
                 for endpoint_id, (result, ids) in pending.items():
                     waiting = ['%d/%d (%s)' % (part['seq'], part['total'], (part.get('status') or {}).get('name'))
                                for part in result['parts'] if (part.get('status') or {}).get('id') not in FINAL_STATUSES]
                     result.update(failed=True, msg='not delivered within wait_timeout=%ss; still pending: %s' % (timeout, ', '.join(waiting)))
                 break
-            self._sleep(min(interval, remaining))
-            interval = min(interval * 1.5, max_interval)
         return results
 
     @staticmethod

@@ -198,6 +198,7 @@ import time
 
 from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
+from ansible_collections.emnify.iot.plugins.module_utils._polling import Rounds
 from ansible_collections.emnify.iot.plugins.module_utils._sms_history import compile_regex, filter_messages, group_messages
 from ansible_collections.emnify.iot.plugins.module_utils._time import TimeInputError, parse_moment
 
@@ -256,16 +257,14 @@ def _read(client, params, endpoint_ids, since, regex):
 def run(module, sleep=time.sleep, clock=time.monotonic):
     params = module.params
     endpoint_ids, since, regex = _validate(params)
-    deadline = clock() + params['wait_timeout']
-    interval = params['poll_interval']
+    rounds = Rounds(params['wait_timeout'], params['poll_interval'], clock=clock, sleep=sleep)
     polls = 0
     while True:
         messages, endpoints = _read(module.client, params, endpoint_ids, since, regex)
         polls += 1
         if messages or params['wait_timeout'] == 0:
             break
-        remaining = deadline - clock()
-        if remaining <= 0:
+        if not rounds.next():
             filters = ['direction=%s' % params['direction']]
             for option in ('status', 'since', 'payload_regex', 'sms_id'):
                 if params[option]:
@@ -273,8 +272,6 @@ def run(module, sleep=time.sleep, clock=time.monotonic):
             module.fail('wait_timeout: no message matched (%s) on endpoint %s within %s seconds (%d reads)'
                         % (', '.join(filters), ', '.join(str(value) for value in endpoint_ids), params['wait_timeout'], polls),
                         messages=[], endpoints=endpoints, polls=polls)
-        sleep(min(interval, remaining))
-        interval = min(interval * 1.5, 30.0)
     return dict(changed=False, messages=messages, endpoints=endpoints, polls=polls)
 
 
