@@ -52,6 +52,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._token_cache import (
     jwt_expiry,
 )
 
+# The version of the collection, as galaxy.yml gives it (a module runs where galaxy.yml is not; a unit test keeps the
+# two equal). The User-Agent carries it.
 COLLECTION_VERSION = '0.1.0'
 USER_AGENT = 'emnify.iot-ansible-collection/%s' % COLLECTION_VERSION
 DEFAULT_API_URL = 'https://cdn.emnify.net'

@@ -24,11 +24,13 @@ from email.utils import format_datetime
 
 import pytest
 import requests
+import yaml
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from ansible_collections.emnify.iot.plugins.module_utils._client import (
+    COLLECTION_VERSION,
     EmnifyClient,
     sms_id_from_location,
 )
@@ -49,6 +51,7 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import parse_qs, urlsplit
 
+COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..'))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 API = 'https://cdn.emnify.net'
 APP_TOKEN = 'app-token-7b2d9c4e1f0a83562b7c9d0e'
@@ -325,7 +328,16 @@ def test_one_authentication_for_many_requests(monkeypatch):
     gets = api.requests('GET')
     assert len(gets) == 25 and all(sent.bearer == api.tokens[0] for sent in gets)
     assert all(sent.timeout == 30 and sent.verify is True for sent in api.adapter.sent)
-    assert gets[0].headers['User-Agent'].startswith('emnify.iot-ansible-collection/')
+    assert gets[0].headers['User-Agent'].startswith('emnify.iot-ansible-collection/%s python-requests/' % galaxy_version())
+
+
+def galaxy_version():
+    with open(os.path.join(COLLECTION_ROOT, 'galaxy.yml')) as handle:
+        return yaml.safe_load(handle)['version']
+
+
+def test_the_collection_version_is_the_one_in_galaxy_yml():
+    assert COLLECTION_VERSION == galaxy_version()
 
 
 def test_token_renewed_in_memory_before_exp():
