@@ -275,3 +275,22 @@ class EmnifyModule:
 
 class ModuleInputError(Exception):
     """Bad task input found after argument-spec validation; the message names the option and the rule."""
+
+
+def check_endpoint_id(value, option):
+    """``value`` if it can be an endpoint id (a positive integer), else ModuleInputError naming ``option``."""
+    if value <= 0:
+        raise ModuleInputError('%s: endpoint ids are positive integers, got %s' % (option, value))
+    return value
+
+
+def endpoint_ids(values, option, required=True):
+    """The distinct endpoint ids of an option, in their order; ModuleInputError naming ``option`` for one that
+    cannot be an endpoint id, or for none at all when ``required``."""
+    found = []
+    for value in values:
+        if check_endpoint_id(value, option) not in found:
+            found.append(value)
+    if required and not found:
+        raise ModuleInputError('%s: give at least one endpoint id' % option)
+    return found

@@ -177,7 +177,7 @@ api_usage:
 '''
 
 from ansible_collections.emnify.iot.plugins.module_utils._lookup import EndpointFinder
-from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
+from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError, endpoint_ids
 
 
 def _unique(values):
@@ -190,9 +190,7 @@ def _unique(values):
 
 def run(module):
     params = module.params
-    for value in params['id']:
-        if value <= 0:
-            raise ModuleInputError('id: endpoint ids are positive integers, got %s' % value)
+    ids = endpoint_ids(params['id'], 'id', required=False)
     for option in ('name', 'iccid', 'imsi', 'msisdn', 'tags'):
         if any(not str(value).strip() for value in params[option]):
             raise ModuleInputError('%s: values must not be empty' % option)
@@ -202,7 +200,7 @@ def run(module):
                 raise ModuleInputError('%s: must contain digits only, got %r' % (option, value))
     finder = EndpointFinder(module.client)
     endpoints, lookups = finder.find(
-        ids=_unique(params['id']), names=_unique(params['name']), iccids=_unique([v.strip() for v in params['iccid']]),
+        ids=ids, names=_unique(params['name']), iccids=_unique([v.strip() for v in params['iccid']]),
         imsis=_unique([v.strip() for v in params['imsi']]), msisdns=_unique([v.strip() for v in params['msisdn']]),
         tags=_unique(params['tags']), status=params['status'])
     not_found = ['%s=%s' % (item['field'], item['value']) for item in lookups if not item['endpoint_ids']]

@@ -386,7 +386,12 @@ api_usage:
   sample: {requests: 4, authentications: 1, retries: 0, status_429: 0, by_method: {GET: 1, POST: 3}}
 '''
 
-from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
+from ansible_collections.emnify.iot.plugins.module_utils._module import (
+    EmnifyModule,
+    ModuleInputError,
+    check_endpoint_id,
+    endpoint_ids,
+)
 from ansible_collections.emnify.iot.plugins.module_utils._api_ids import ADDRESS_TYPE_IDS
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import SmsTask
@@ -422,22 +427,13 @@ def _targets(params):
             raise ModuleInputError('messages: give at least one message')
         targets = []
         for index, message in enumerate(params['messages']):
-            if message['endpoint_id'] <= 0:
-                raise ModuleInputError('messages[%d].endpoint_id: endpoint ids are positive integers, got %s' % (index, message['endpoint_id']))
+            check_endpoint_id(message['endpoint_id'], 'messages[%d].endpoint_id' % index)
             if any(message['endpoint_id'] == seen for seen, _text in targets):
                 raise ModuleInputError('messages[%d].endpoint_id: endpoint %s appears more than once; give each endpoint one message'
                                        % (index, message['endpoint_id']))
             targets.append((message['endpoint_id'], message['payload']))
         return targets
-    targets = []
-    for value in params['endpoint_id']:
-        if value <= 0:
-            raise ModuleInputError('endpoint_id: endpoint ids are positive integers, got %s' % value)
-        if value not in [seen for seen, _text in targets]:
-            targets.append((value, params['payload']))
-    if not targets:
-        raise ModuleInputError('endpoint_id: give at least one endpoint id')
-    return targets
+    return [(endpoint_id, params['payload']) for endpoint_id in endpoint_ids(params['endpoint_id'], 'endpoint_id')]
 
 
 def _specs(params, targets):
@@ -459,7 +455,7 @@ def _specs(params, targets):
 def run(module):
     params = module.params
     targets = _targets(params)
-    endpoint_ids = [endpoint_id for endpoint_id, _text in targets]
+    ids = [endpoint_id for endpoint_id, _text in targets]
     if params['dcs'] is not None and not 0 <= params['dcs'] <= 255:
         raise ModuleInputError('dcs: must be between 0 and 255, got %s' % params['dcs'])
     if not 1 <= params['concurrency'] <= 64:
@@ -471,15 +467,15 @@ def run(module):
     if params['state'] == 'absent' and params['wait'] != 'none':
         raise ModuleInputError('wait: only with state=present')
     specs = _specs(params, targets)
-    spec = specs[endpoint_ids[0]]
+    spec = specs[ids[0]]
     task = SmsTask(module.client, spec, check_mode=module.check_mode, force=params['force'],
                    hide_payload=params['hide_payload'], concurrency=params['concurrency'], specs=specs)
     if params['state'] == 'present':
-        messages = task.present(endpoint_ids)
+        messages = task.present(ids)
         if params['wait'] == 'delivered' and not module.check_mode:
             task.wait_delivered(messages, params['wait_timeout'], params['poll_interval'])
     else:
-        messages = task.absent(endpoint_ids)
+        messages = task.absent(ids)
     for warning in task.warnings:
         module.ansible.warn(warning)
     failed = [message for message in messages if message.get('failed')]

@@ -196,7 +196,7 @@ api_usage:
 
 import time
 
-from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError
+from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyModule, ModuleInputError, endpoint_ids
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._polling import Rounds
 from ansible_collections.emnify.iot.plugins.module_utils._sms_history import compile_regex, filter_messages, group_messages
@@ -204,18 +204,11 @@ from ansible_collections.emnify.iot.plugins.module_utils._time import TimeInputE
 
 
 def _validate(params):
-    endpoint_ids = []
-    for value in params['endpoint_id']:
-        if value <= 0:
-            raise ModuleInputError('endpoint_id: endpoint ids are positive integers, got %s' % value)
-        if value not in endpoint_ids:
-            endpoint_ids.append(value)
-    if not endpoint_ids:
-        raise ModuleInputError('endpoint_id: give at least one endpoint id')
+    ids = endpoint_ids(params['endpoint_id'], 'endpoint_id')
     if params['sms_id'] is not None:
         if params['sms_id'] <= 0:
             raise ModuleInputError('sms_id: SMS ids are positive integers, got %s' % params['sms_id'])
-        if len(endpoint_ids) != 1:
+        if len(ids) != 1:
             raise ModuleInputError('sms_id: needs exactly one endpoint_id')
     if params['wait_timeout'] < 0:
         raise ModuleInputError('wait_timeout: must be 0 or a positive number of seconds, got %s' % params['wait_timeout'])
@@ -235,12 +228,12 @@ def _validate(params):
             regex = compile_regex(params['payload_regex'])
         except ValueError as exc:
             raise ModuleInputError(str(exc))
-    return endpoint_ids, since, regex
+    return ids, since, regex
 
 
-def _read(client, params, endpoint_ids, since, regex):
+def _read(client, params, ids, since, regex):
     messages, endpoints = [], []
-    for endpoint_id in endpoint_ids:
+    for endpoint_id in ids:
         if params['sms_id'] is not None:
             items = [normalize_sms(client.get_sms(endpoint_id, params['sms_id']))]
         else:
@@ -256,11 +249,11 @@ def _read(client, params, endpoint_ids, since, regex):
 
 def run(module, sleep=time.sleep, clock=time.monotonic):
     params = module.params
-    endpoint_ids, since, regex = _validate(params)
+    ids, since, regex = _validate(params)
     rounds = Rounds(params['wait_timeout'], params['poll_interval'], clock=clock, sleep=sleep)
     polls = 0
     while True:
-        messages, endpoints = _read(module.client, params, endpoint_ids, since, regex)
+        messages, endpoints = _read(module.client, params, ids, since, regex)
         polls += 1
         if messages or params['wait_timeout'] == 0:
             break
@@ -270,7 +263,7 @@ def run(module, sleep=time.sleep, clock=time.monotonic):
                 if params[option]:
                     filters.append('%s=%s' % (option, params[option]))
             module.fail('wait_timeout: no message matched (%s) on endpoint %s within %s seconds (%d reads)'
-                        % (', '.join(filters), ', '.join(str(value) for value in endpoint_ids), params['wait_timeout'], polls),
+                        % (', '.join(filters), ', '.join(str(value) for value in ids), params['wait_timeout'], polls),
                         messages=[], endpoints=endpoints, polls=polls)
     return dict(changed=False, messages=messages, endpoints=endpoints, polls=polls)
 

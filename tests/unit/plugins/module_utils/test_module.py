@@ -36,7 +36,9 @@ from ansible_collections.emnify.iot.plugins.module_utils._module import (
     EmnifyModule,
     ModuleInputError,
     check_connection_params,
+    check_endpoint_id,
     connection_argument_spec,
+    endpoint_ids,
     is_plain_http_remote,
 )
 
@@ -128,6 +130,23 @@ def test_connection_argument_spec():
     assert spec['validate_certs']['default'] is True
     assert spec['rate_limit_requests']['default'] == 2000 and spec['rate_limit_window']['default'] == 300
     assert all(not option.get('no_log') for name, option in spec.items() if name != 'application_token')
+
+
+def test_endpoint_ids_are_distinct_positive_and_in_order():
+    assert endpoint_ids([7, 3, 7, 1], 'endpoint_id') == [7, 3, 1]
+    assert endpoint_ids([], 'id', required=False) == []
+    assert check_endpoint_id(5, 'messages[0].endpoint_id') == 5
+
+
+@pytest.mark.parametrize('values,option,message', [
+    ([3, 0], 'endpoint_id', 'endpoint_id: endpoint ids are positive integers, got 0'),
+    ([-4], 'id', 'id: endpoint ids are positive integers, got -4'),
+    ([], 'endpoint_id', 'endpoint_id: give at least one endpoint id'),
+])
+def test_endpoint_ids_refused_naming_the_option(values, option, message):
+    with pytest.raises(ModuleInputError) as caught:
+        endpoint_ids(values, option)
+    assert str(caught.value) == message
 
 
 GOOD = dict(api_url='https://cdn.emnify.net', timeout=30, retries=5, retry_backoff=1.0, rate_limit_requests=2000,
