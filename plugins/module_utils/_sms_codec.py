@@ -133,18 +133,6 @@ class SplitResult:
         """Size of the whole text in septets or UTF-16 code units."""
         return sum(part.length for part in self.parts)
 
-    def as_dict(self):
-        """A plain dict, suitable for module results."""
-        return {
-            'encoding': self.encoding,
-            'dcs': self.dcs,
-            'reference': self.reference,
-            'ref_bits': self.ref_bits,
-            'total': self.total,
-            'length': self.length,
-            'parts': [dict(part._asdict()) for part in self.parts],
-        }
-
     def __repr__(self):
         return 'SplitResult(encoding={0!r}, dcs={1!r}, reference={2!r}, ref_bits={3!r}, parts={4!r})'.format(
             self.encoding, self.dcs, self.reference, self.ref_bits, self.parts)
@@ -241,32 +229,9 @@ def gsm7_length(text):
     return total
 
 
-def gsm7_septets(text):
-    """The septet values (0..127) that encode the NFC form of ``text``, unpacked."""
-    text = normalize(text)
-    septets = []
-    for ch in text:
-        if ch in _GSM7_BASIC_CODES:
-            septets.append(_GSM7_BASIC_CODES[ch])
-        elif ch in _GSM7_EXTENSION_CODES:
-            septets.extend((_GSM7_ESCAPE, _GSM7_EXTENSION_CODES[ch]))
-        else:
-            raise SmsCodecError('payload', _not_gsm7_message('payload', text))
-    return septets
-
-
 def utf16_length(text):
     """UTF-16 code units of the NFC form of ``text`` (characters beyond U+FFFF count 2)."""
     return sum(_char_units(ch) for ch in normalize(text))
-
-
-def gsm7_warnings(text):
-    """Advice (not errors) about a GSM 7-bit text, as a list of strings."""
-    text = normalize(text)
-    warnings = []
-    if '@' in text and is_gsm7(text):
-        warnings.append("payload: '@' is GSM 7-bit septet 0x00; some SMSC and device parsers truncate the text at it")
-    return warnings
 
 
 def _check_encoding(encoding, allowed=ENCODINGS):
@@ -503,21 +468,6 @@ def single_part_capacity(alphabet, udh_hex=''):
     return USER_DATA_OCTETS - octets
 
 
-def check_single_part(payload, alphabet, udh_hex=''):
-    """Check that a user-built part fits in one SMS; return its length.
-
-    For a payload the caller sends as it is, with its own ``dcs`` (read with
-    :func:`alphabet_for_dcs`) and ``udh``.
-    """
-    length = message_length(payload, alphabet)
-    capacity = single_part_capacity(alphabet, udh_hex)
-    if length > capacity:
-        unit = {GSM7: 'septets', UCS2: 'UTF-16 code units', BINARY: 'octets'}[alphabet]
-        raise SmsCodecError('payload', 'payload: {0} {1} do not fit in one SMS, which holds {2} {1} with a {3}-octet udh'.format(
-            length, unit, capacity, udh_octets(udh_hex)))
-    return length
-
-
 # ---------------------------------------------------------------------------
 # Splitting and reassembly
 # ---------------------------------------------------------------------------
@@ -592,36 +542,54 @@ def split(text, encoding='auto', ref_bits=8, reference=None, max_parts=MAX_PARTS
     return SplitResult(chosen, dcs, reference, ref_bits, parts, text)
 
 
+def _text(value):
+    """A payload as text: the API may send a number, or nothing."""
+    return value if isinstance(value, str) else ('' if value is None else str(value))
+
+
 def _part_fields(part):
-    """(seq or None, payload) from a Part, an object with those attributes, or a mapping (an API SMS record)."""
+    """(seq or None, payload) from a Part, an object with those attributes, or a mapping (an API SMS record).
+
+    A mapping without ``seq`` takes it from its concatenation ``udh``; a header that is not one leaves it None.
+    """
     if isinstance(part, dict):
-        payload = part.get('payload') or ''
+        payload = part.get('payload')
         seq = part.get('seq')
         if seq is None and part.get('udh'):
-            parsed = parse_udh(part['udh'])
+            try:
+                parsed = parse_udh(part['udh'])
+            except SmsCodecError:
+                parsed = None
             seq = parsed['seq'] if parsed else None
     else:
         payload = part.payload
         seq = getattr(part, 'seq', None)
     if seq is not None:
         seq = int(seq)
-    return seq, payload
+    return seq, _text(payload)
 
 
-def reassemble(parts):
-    """Join the payloads of the parts of one message in sequence order.
+def in_sequence(parts):
+    """The parts of one message in sequence order.
 
-    Accepts Part objects or dicts (with ``seq``, or with the API's ``udh``).
-    Missing parts are tolerated (what is there is joined in order); when a
-    sequence number repeats, its first occurrence is used; parts without a
-    sequence number keep their place after the numbered ones.
+    Accepts Part objects, objects with ``seq`` and ``payload``, or dicts (with ``seq``, or with the API's
+    ``udh``). When a sequence number repeats, its first occurrence is kept; parts without a sequence number
+    keep their place after the numbered ones.
     """
     numbered = {}
     unnumbered = []
     for part in parts:
-        seq, payload = _part_fields(part)
+        seq, _payload = _part_fields(part)
         if seq is None:
-            unnumbered.append(payload)
+            unnumbered.append(part)
         elif seq not in numbered:
-            numbered[seq] = payload
-    return ''.join([numbered[seq] for seq in sorted(numbered)] + unnumbered)
+            numbered[seq] = part
+    return [numbered[seq] for seq in sorted(numbered)] + unnumbered
+
+
+def reassemble(parts):
+    """The text of one message: the payloads of its parts (see :func:`in_sequence`) joined in sequence order.
+
+    Missing parts are tolerated: what is there is joined in order.
+    """
+    return ''.join(_part_fields(part)[1] for part in in_sequence(parts))

@@ -68,12 +68,12 @@ def _overall_status(parts):
     return dict(id=number, name=SMS_STATUS.get(number) if isinstance(number, int) else None) if number is not None else None
 
 
-def _message(parts, info, reassemble):
-    ordered = sorted(parts, key=lambda item: _concat_info(item)['seq']) if info else parts
+def _message(parts, info):
     if info:
-        for item in ordered:
+        for item in parts:
             item['seq'] = _concat_info(item)['seq']
             item['total'] = info['total']
+    ordered = codec.in_sequence(parts)
     first = ordered[0]
     submits = [item.get('submit_date') for item in ordered if item.get('submit_date')]
     finals = [item.get('final_date') for item in ordered]
@@ -82,7 +82,7 @@ def _message(parts, info, reassemble):
     message = dict(
         direction=first.get('direction'),
         endpoint_id=first.get('endpoint_id'),
-        payload=''.join(_text(item.get('payload')) for item in ordered) if reassemble or not info else _text(first.get('payload')),
+        payload=codec.reassemble(ordered),
         complete=seqs == set(range(1, total + 1)),
         total=total,
         reference=info['reference'] if info else None,
@@ -103,7 +103,7 @@ def _message(parts, info, reassemble):
 def group_messages(items, reassemble=True):
     """Group normalised SMS items (newest first, as the API lists them) into messages, newest first."""
     if not reassemble:
-        return [_message([item], None, True) for item in items]
+        return [_message([item], None) for item in items]
     open_groups = {}
     messages = []
     for item in reversed(items):
@@ -118,7 +118,7 @@ def group_messages(items, reassemble=True):
             open_groups[key] = group
             messages.append(group)
         group[1].append(item)
-    result = [_message(parts, info, True) for _first, parts, info in messages]
+    result = [_message(parts, info) for _first, parts, info in messages]
     result.sort(key=lambda message: max(_number(part.get('id')) for part in message['parts']), reverse=True)
     return result
 

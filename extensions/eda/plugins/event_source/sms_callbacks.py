@@ -351,6 +351,10 @@ class Callback:
     def dedup_key(self):
         return (self.kind, self.sms_id, self.status)
 
+    @property
+    def payload(self):
+        return self.body.get('payload')
+
 
 def _integer(name, value, low=None, high=None):
     if isinstance(value, str) and value.strip().isdigit():
@@ -556,12 +560,8 @@ class CallbackReceiver:
             return 'part'
         del self.pending[key]
         pending.handle.cancel()
-        await self._emit(self._sms_event(self._ordered(pending), pending.total, meta))
+        await self._emit(self._sms_event(list(pending.parts.values()), pending.total, meta))
         return 'event'
-
-    @staticmethod
-    def _ordered(pending):
-        return [pending.parts[seq] for seq in sorted(pending.parts)]
 
     def _timed_out(self, key):
         task = asyncio.ensure_future(self._flush(key))
@@ -574,7 +574,7 @@ class CallbackReceiver:
         if pending is None:
             return
         pending.handle.cancel()
-        await self._emit(self._sms_event(self._ordered(pending), pending.total, pending.meta))
+        await self._emit(self._sms_event(list(pending.parts.values()), pending.total, pending.meta))
 
     async def _emit(self, event):
         emnify = event['emnify']
@@ -589,10 +589,11 @@ class CallbackReceiver:
         await self.queue.put(event)
 
     def _sms_event(self, parts, total, meta):
+        parts = self.codec.in_sequence(parts)
         first = parts[0]
         body = first.body
         received = [part.seq or 1 for part in parts]
-        payload = self.codec.reassemble([{'seq': part.seq or 1, 'payload': part.body['payload']} for part in parts])
+        payload = self.codec.reassemble(parts)
         organisation = body.get('organisation') if isinstance(body.get('organisation'), dict) else {}
         emnify = {
             'kind': DEVICE_SMS,

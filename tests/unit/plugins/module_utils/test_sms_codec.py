@@ -21,13 +21,11 @@ from ansible_collections.emnify.iot.plugins.module_utils._sms_codec import (
     SplitResult,
     alphabet_for_dcs,
     build_udh,
-    check_single_part,
     choose_encoding,
     dcs_for_encoding,
     derive_reference,
     gsm7_length,
-    gsm7_septets,
-    gsm7_warnings,
+    in_sequence,
     is_gsm7,
     limits,
     message_length,
@@ -216,12 +214,6 @@ def test_gsm7_length_refuses_unencodable_text():
     assert 'GSM 7-bit' in message
 
 
-def test_gsm7_septets():
-    assert gsm7_septets('Hello \u20ac') == [0x48, 0x65, 0x6C, 0x6C, 0x6F, 0x20, 0x1B, 0x65]
-    assert gsm7_septets('@\u00c7\x0c') == [0x00, 0x09, 0x1B, 0x0A]
-    codec_error('payload', gsm7_septets, '\t')
-
-
 def test_utf16_length():
     assert utf16_length('') == 0
     assert utf16_length('abc') == 3
@@ -229,9 +221,7 @@ def test_utf16_length():
     assert utf16_length('e\u0301') == 1
 
 
-def test_at_sign_warning():
-    assert gsm7_warnings('user@example') != []
-    assert gsm7_warnings('no at sign') == []
+def test_at_sign_is_gsm7():
     assert do_split('a@b').encoding == 'gsm7'
 
 
@@ -434,14 +424,6 @@ def test_single_part_capacity_formula(octets):
     assert single_part_capacity('binary', udh) == 140 - octets
 
 
-def test_check_single_part():
-    assert check_single_part('a' * 153, 'gsm7', '050003CC0201') == 153
-    codec_error('payload', check_single_part, 'a' * 154, 'gsm7', '050003CC0201')
-    assert check_single_part('\x00' * 140, 'binary') == 140
-    codec_error('payload', check_single_part, '\x00' * 134, 'binary', '060804F42E0201')
-    codec_error('payload', check_single_part, '\u00e7', 'gsm7')
-
-
 def test_derive_reference():
     assert derive_reference('k') == derive_reference('k')
     assert derive_reference('k') == 167
@@ -628,7 +610,6 @@ def test_single_sms_has_no_reference():
     assert result.parts == [Part('short', '', 1, 1, 5)]
     assert isinstance(result, SplitResult)
     assert result.total == 1
-    assert result.as_dict()['parts'][0]['udh'] == ''
 
 
 def test_result_text_is_nfc():
@@ -658,6 +639,17 @@ def test_reassemble_tolerates_missing_and_duplicate_parts():
     assert reassemble([parts[1], parts[1], parts[0], parts[2]]) == 'a' * 153 + 'b' * 153 + 'c' * 5
     assert reassemble([]) == ''
     assert reassemble([{'payload': 'single', 'udh': ''}]) == 'single'
+
+
+def test_in_sequence_orders_parts_of_any_kind():
+    parts = do_split('a' * 153 + 'b' * 153 + 'c' * 5).parts
+    records = [{'payload': part.payload, 'udh': part.udh} for part in parts]
+    assert in_sequence([records[2], records[0], records[1]]) == records
+    assert in_sequence([parts[1], parts[1], parts[0]]) == [parts[0], parts[1]]
+    # a header that is not a concatenation header (or not a header at all) leaves a part unnumbered, after the others
+    odd = {'payload': 'x', 'udh': 'ZZ'}
+    assert in_sequence([odd, records[1]]) == [records[1], odd]
+    assert reassemble([{'seq': 2, 'payload': 7}, {'seq': 1, 'payload': None}]) == '7'
 
 
 # ---------------------------------------------------------------------------
