@@ -15,8 +15,10 @@ is taken, and a rerun finds that one too because every candidate is checked.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import dataclasses
 import datetime
 import re
+import typing
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
 from ansible_collections.emnify.iot.plugins.module_utils._api_ids import (
@@ -90,24 +92,23 @@ def check_sender(sender, address_type):
     return address_type, ADDRESS_TYPE_IDS[address_type], inferred
 
 
+@dataclasses.dataclass(frozen=True)
 class MessageSpec:
     """One validated message: what every endpoint of the task must be sent."""
 
-    def __init__(self, text, encoding, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type,
-                 sender_type_inferred, dest_address, expiry, since):
-        self.text = text
-        self.encoding = encoding
-        self.dcs = dcs
-        self.alphabet = alphabet
-        self.udh = udh
-        self.ref_bits = ref_bits
-        self.max_parts = max_parts
-        self.sender = sender
-        self.sender_type = sender_type
-        self.sender_type_inferred = sender_type_inferred
-        self.dest_address = dest_address
-        self.expiry = expiry
-        self.since = since
+    text: str
+    # The alphabet of every part: gsm7, ucs2 or binary (from the option encoding, or from dcs).
+    encoding: str
+    dcs: int
+    udh: str
+    ref_bits: int
+    max_parts: int
+    sender: str
+    sender_type: typing.Optional[str]
+    sender_type_inferred: bool
+    dest_address: typing.Optional[str]
+    expiry: typing.Optional[datetime.datetime]
+    since: typing.Optional[datetime.datetime]
 
 
 def build_message(params, now=None):
@@ -165,8 +166,9 @@ def build_message(params, now=None):
         expiry, since = _times(params, now)
     except TimeInputError as exc:
         raise PlanError(str(exc))
-    spec = MessageSpec(text, alphabet, dcs, alphabet, udh, ref_bits, max_parts, sender, sender_type, inferred,
-                       params.get('dest_address') or None, expiry, since)
+    spec = MessageSpec(text=text, encoding=alphabet, dcs=dcs, udh=udh, ref_bits=ref_bits, max_parts=max_parts, sender=sender,
+                       sender_type=sender_type, sender_type_inferred=inferred, dest_address=params.get('dest_address') or None,
+                       expiry=expiry, since=since)
     # Split once now so that a text over max_parts fails before any request is made.
     split_for(spec, 0, 0)
     return spec
@@ -187,19 +189,22 @@ def _times(params, now):
     return expiry, since
 
 
+@dataclasses.dataclass(eq=False)
 class PlannedPart:
-    """One part to be present on the device; ``match`` is the history item that holds it, if any."""
+    """One part to be present on the device; ``match`` is the history item that holds it, if any.
 
-    def __init__(self, seq, total, payload, udh, dcs):
-        self.seq = seq
-        self.total = total
-        self.payload = payload
-        self.udh = udh
-        self.dcs = dcs
-        self.match = None
-        self.sms_id = None
-        self.status = None
-        self.outcome = None
+    The rest is what sending it did: ``sms_id``, ``status`` and ``outcome`` (sent or reconciled).
+    """
+
+    seq: int
+    total: int
+    payload: str
+    udh: str
+    dcs: int
+    match: typing.Optional[dict] = dataclasses.field(default=None, init=False)
+    sms_id: typing.Optional[int] = dataclasses.field(default=None, init=False)
+    status: typing.Optional[int] = dataclasses.field(default=None, init=False)
+    outcome: typing.Optional[str] = dataclasses.field(default=None, init=False)
 
     def body(self, spec):
         """The exact emnify request body for this part."""
@@ -218,16 +223,16 @@ class PlannedPart:
 
 
 def _reference_key(spec, endpoint_id):
-    return '%s|%s|%s|%s|%s' % (endpoint_id, spec.sender, spec.alphabet, spec.ref_bits, spec.text)
+    return '%s|%s|%s|%s|%s' % (endpoint_id, spec.sender, spec.encoding, spec.ref_bits, spec.text)
 
 
 def split_for(spec, endpoint_id, salt):
     """The parts of ``spec`` for one endpoint with reference candidate ``salt``; returns (parts, reference)."""
-    if spec.udh or spec.alphabet == 'binary':
+    if spec.udh or spec.encoding == 'binary':
         return [PlannedPart(1, 1, spec.text, spec.udh, spec.dcs)], None
     reference = codec.derive_reference(_reference_key(spec, endpoint_id), spec.ref_bits, salt)
     try:
-        result = codec.split(spec.text, spec.alphabet, ref_bits=spec.ref_bits, reference=reference, max_parts=spec.max_parts)
+        result = codec.split(spec.text, spec.encoding, ref_bits=spec.ref_bits, reference=reference, max_parts=spec.max_parts)
     except codec.SmsCodecError as exc:
         raise PlanError(str(exc))
     parts = [PlannedPart(part.seq, part.total, part.payload, part.udh, spec.dcs) for part in result.parts]

@@ -277,7 +277,7 @@ def plan(state, commands, since=None, no_log=True, now=None):
         try:
             spec = build_message(_spec_params(command, group['payload'], since), now=now)
             split, _reference = split_for(spec, group['endpoint_ids'][0], 0)
-            parts, encoding, dcs = len(split), spec.alphabet, spec.dcs
+            parts, encoding, dcs = len(split), spec.encoding, spec.dcs
         except PlanError as exc:
             error = str(exc)
         for key in group['keys']:
