@@ -24,8 +24,10 @@ from email.utils import format_datetime
 
 import pytest
 import requests
-import yaml
 import requests.adapters
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
@@ -37,6 +39,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._client import (
 from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyApiError,
     EmnifyAuthError,
+    EmnifyError,
     EmnifyOutcomeUnknown,
     EmnifyTransportError,
 )
@@ -44,6 +47,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._api_ids import SMS_STA
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import TokenCache
+from ansible_collections.emnify.iot.tests.unit.api_strategies import ANY_JSON, FUZZ, SMS_ITEMS
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 try:
@@ -844,3 +848,72 @@ def test_a_temporary_dns_failure_is_retried_and_named(monkeypatch):
         client.get('/api/v1/endpoint')
     assert 'the host name cdn.emnify.nett could not be resolved (Temporary failure in name resolution) after 3 attempts' in str(caught.value)
     assert len(clock.sleeps) == 2
+
+
+# -- fuzzing: any answer is either usable or an EmnifyApiError ----------------------------------------------
+
+@FUZZ
+@given(st.one_of(st.none(), st.text(max_size=60), st.sampled_from(['http://x/api/v1/endpoint/1/sms/99', '/sms/ 12', '/sms/00', '//', '?', '%'])))
+def test_sms_id_from_location_any_header(location):
+    sms_id = sms_id_from_location(location)
+    assert sms_id is None or (isinstance(sms_id, int) and sms_id >= 0)
+
+
+# -- the client over a fake transport: any body is either usable or an EmnifyApiError ------------------------
+
+BODIES = st.one_of(ANY_JSON.map(lambda data: json.dumps(data).encode('utf-8')),
+                   st.lists(SMS_ITEMS | ANY_JSON, max_size=4).map(lambda data: json.dumps(data).encode('utf-8')),
+                   st.binary(max_size=40), st.just(b''), st.just(b'   '), st.just(b'<html>oops</html>'))
+PAGING = st.dictionaries(st.sampled_from(['X-Total-Pages', 'X-Count-Per-Page', 'Location']),
+                         st.sampled_from(['1', '0', '-1', 'x', '', '99999999999999999999']), max_size=3)
+
+
+def client_for(status, body, headers):
+    """A client whose every call but the authentication is answered with ``status``, ``headers`` and ``body``."""
+    api = FakeApi(route=lambda sent: (status, headers, body))
+    return make_client(api, retries=0)[0]
+
+
+@FUZZ
+@given(st.sampled_from([200, 201, 204, 400, 404, 409, 422, 500]), BODIES, PAGING)
+def test_client_reads_any_answer_or_raises_api_error(status, body, headers):
+    for call in ('list_sms', 'get_endpoint', 'get_sms', 'iter_endpoints', 'send_sms'):
+        client = client_for(status, body, headers)
+        try:
+            if call == 'list_sms':
+                result = client.list_sms(11380001)
+                assert isinstance(result, list) and all(isinstance(item, dict) for item in result)
+                for item in result:
+                    normalize_sms(item)
+            elif call == 'get_endpoint':
+                result = client.get_endpoint(11380001)
+                assert isinstance(result, dict)
+                normalize_endpoint(result)
+            elif call == 'get_sms':
+                result = client.get_sms(11380001, 5)
+                assert isinstance(result, dict)
+            elif call == 'iter_endpoints':
+                result = list(client.iter_endpoints())
+                assert all(isinstance(item, dict) for item in result)
+                for item in result:
+                    normalize_endpoint(item)
+            else:
+                result = client.send_sms(11380001, {'payload': 'x', 'dcs': 0})
+                assert result is None or isinstance(result, int)
+        except EmnifyError as error:
+            assert APP_TOKEN not in str(error) and 'eyJ' not in str(error)
+
+
+@pytest.mark.parametrize('body', [b'[null]', b'[1, 2]', b'["x"]', b'[[]]', b'[{"id": 1}, null]'])
+def test_sms_list_with_items_that_are_not_objects_is_a_clear_error(body):
+    client = client_for(200, body, {})
+    with pytest.raises(EmnifyApiError, match='not a JSON object'):
+        client.list_sms(11380001)
+
+
+@pytest.mark.parametrize('body', [b'', b'[]', b'"x"', b'5', b'[{"id": 1}]'])
+def test_single_objects_that_are_not_objects_are_a_clear_error(body):
+    with pytest.raises(EmnifyApiError, match='not a JSON object'):
+        client_for(200, body, {}).get_endpoint(11380001)
+    with pytest.raises(EmnifyApiError, match='not a JSON object'):
+        client_for(200, body, {}).get_sms(11380001, 1)

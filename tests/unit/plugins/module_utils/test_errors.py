@@ -31,6 +31,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     parse_retry_after,
     redact,
 )
+from ansible_collections.emnify.iot.tests.unit.api_strategies import ANY_JSON, FUZZ
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 APP_TOKEN = 'app-token-5f1c0d9e8b7a6c5d4e3f2a1b'
@@ -242,3 +243,32 @@ def test_fuzz_parse_error_body(status, data, raw, use_raw, retry_after):
     assert exc.retry_after is None or exc.retry_after >= 0
     json.dumps(exc.to_dict())
     assert str(exc).startswith('emnify API answered HTTP %d' % status)
+
+
+@FUZZ
+@given(st.one_of(st.none(), st.text(max_size=40), st.integers(), st.floats(), st.binary(max_size=10),
+                 st.lists(st.integers(), max_size=2),
+                 st.sampled_from(['nan', 'inf', '-inf', '1e400', '-0', ' 7 ', 'Wed, 21 Oct 2015 07:28:00 GMT',
+                                  'Fri, 31 Dec 9999 23:59:59 +1400', 'Mon, 32 Foo 2020 99:99:99 GMT'])))
+def test_parse_retry_after_any_value(value):
+    seconds = parse_retry_after(value)
+    assert seconds is None or (isinstance(seconds, float) and seconds >= 0)
+
+
+HEADERS = st.one_of(
+    st.none(),
+    st.dictionaries(st.sampled_from(['Retry-After', 'retry-after', 'RETRY-AFTER', 'Content-Type', 'X']),
+                    st.text(max_size=30) | st.integers() | st.none(), max_size=3),
+    st.lists(st.tuples(st.text(max_size=5), st.text(max_size=5)), max_size=2),
+    st.text(max_size=5),
+)
+
+
+@FUZZ
+@given(st.integers(100, 999), st.one_of(st.binary(max_size=80), ANY_JSON.map(lambda data: json.dumps(data).encode('utf-8')),
+                                        st.text(max_size=80)), HEADERS)
+def test_parse_error_body_any_headers(status, body, headers):
+    error = parse_error_body(status, 'POST', '/api/v1/endpoint/1/sms', body, headers, secrets=('app-token-secret',))
+    assert isinstance(error, EmnifyApiError)
+    assert 'app-token-secret' not in str(error)
+    json.dumps(error.to_dict())

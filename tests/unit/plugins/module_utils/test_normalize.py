@@ -28,6 +28,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._normalize import (
     split_tags,
     status_id,
 )
+from ansible_collections.emnify.iot.tests.unit.api_strategies import ENDPOINT_ITEMS, FUZZ
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 UTC = datetime.timezone.utc
@@ -216,3 +217,12 @@ def test_fuzz_normalize_endpoint(raw, sim):
     assert isinstance(item['sms_ready'], bool)
     assert item['sms_ready'] is (not item['sms_not_ready_reasons'])
     json.dumps(item)
+
+
+@FUZZ
+@given(ENDPOINT_ITEMS)
+def test_normalize_endpoint_any_values(item):
+    result = normalize_endpoint(item)
+    assert result['sms_ready'] is (not result['sms_not_ready_reasons'])
+    assert all(isinstance(reason, str) for reason in result['sms_not_ready_reasons'])
+    json.dumps(result)

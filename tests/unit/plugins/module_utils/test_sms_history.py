@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests for _sms_history: reassembly of concatenated parts and message filters.
+"""Tests for _sms_history: reassembly of concatenated parts and message filters, and any SMS list fuzzed.
 
 Pure logic, no boundary to mock: inputs are API-shaped SMS items passed through
 normalize_sms, including the recorded history of a real endpoint.
@@ -13,8 +13,11 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
@@ -23,6 +26,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._sms_history import (
     filter_messages,
     group_messages,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._time import parse_date
+from ansible_collections.emnify.iot.tests.unit.api_strategies import FUZZ, SMS_ITEMS
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 UTC = datetime.timezone.utc
@@ -133,3 +138,21 @@ def test_compile_regex_error_names_option():
     with pytest.raises(ValueError) as caught:
         compile_regex('(', 'payload_regex')
     assert str(caught.value).startswith('payload_regex:')
+
+
+# -- fuzzing: any SMS list groups and filters into JSON-safe messages --------------------------------------
+
+@FUZZ
+@given(st.lists(SMS_ITEMS, max_size=8), st.booleans(), st.sampled_from(['all', 'mt', 'mo']))
+def test_group_and_filter_any_sms_list(items, reassemble, direction):
+    normalized = [normalize_sms(item) for item in items]
+    json.dumps(normalized)
+    messages = group_messages(normalized, reassemble)
+    assert sum(len(message['parts']) for message in messages) == len(items)
+    for message in messages:
+        assert isinstance(message['payload'], str)
+        assert message['total'] >= 1
+    kept = filter_messages(messages, direction=direction, statuses=['delivered', 'buffered'],
+                           since=parse_date('2000-01-01T00:00:00Z'), payload_regex=re.compile('A'))
+    assert len(kept) <= len(messages)
+    json.dumps(messages, default=str)

@@ -11,8 +11,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
+import unicodedata
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.emnify.iot.plugins.module_utils import _sms_codec as codec
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
@@ -293,3 +296,62 @@ def test_sender_types():
     assert check_sender('12345', '145') == ('international', 145, False)
     assert check_sender('12345678', 'National') == ('national', 161, False)
     assert infer_address_type('49170123') == 'international'
+
+
+# -- properties: every request body fits one SMS for its DCS and UDH, and the history made of those bodies is
+# recognised as the whole message ---------------------------------------------------------------------------
+
+PLAN_SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+ANY_TEXTS = st.lists(st.one_of(st.sampled_from(sorted(codec.GSM7_BASIC) + sorted(codec.GSM7_EXTENSION) * 3),
+                               st.characters(min_codepoint=0x20, max_codepoint=0xFFFF, blacklist_categories=('Cs',)),
+                               st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, blacklist_categories=('Cs', 'Cn')),
+                               st.sampled_from(['e\u0301', 'A\u030a', '\u1100\u1161'])),
+                     min_size=1, max_size=300).map(''.join)
+SENDERS = st.sampled_from([None, 'ACME', '4915112345678', '+4915112345678', '1234'])
+
+
+@PLAN_SETTINGS
+@given(text=ANY_TEXTS, encoding=st.sampled_from(['auto', 'ucs2']), ref_bits=st.sampled_from([8, 16]), sender=SENDERS,
+       endpoint_id=st.integers(1, 10 ** 9))
+def test_planned_bodies_fit_and_their_history_is_the_whole_message(text, encoding, ref_bits, sender, endpoint_id):
+    params = dict(payload=text, encoding=encoding, reference_bits=ref_bits, source_address=sender, max_parts=255)
+    try:
+        spec = build_message(params)
+    except PlanError as error:
+        assert str(error).split(':', maxsplit=1)[0] in ('payload', 'max_parts')
+        return
+    plan = plan_for_endpoint(spec, endpoint_id, [])
+    assert len(plan.missing) == len(plan.parts) <= 255
+    history = []
+    for number, part in enumerate(plan.parts):
+        body = part.body(spec)
+        alphabet = codec.alphabet_for_dcs(body['dcs'])
+        assert codec.message_length(body['payload'], alphabet) <= codec.single_part_capacity(alphabet, body.get('udh', ''))
+        if len(plan.parts) > 1:
+            parsed = codec.parse_udh(body['udh'])
+            assert (parsed['reference'], parsed['total'], parsed['seq']) == (plan.reference, len(plan.parts), part.seq)
+        item = dict(id=number + 1, payload=body['payload'], udh=body.get('udh', ''), dcs=str(body['dcs']),
+                    source_address=body.get('source_address', ''), sms_type={'id': 1, 'description': 'MT'},
+                    status={'id': 4, 'description': 'DELIVERED'}, submit_date='2030-01-01T00:00:00.000+0000')
+        history.insert(0, normalize_sms(item))
+    assert ''.join(part.payload for part in plan.parts) == unicodedata.normalize('NFC', text)
+    again = plan_for_endpoint(build_message(params), endpoint_id, history)
+    assert again.missing == [] and again.reference == plan.reference
+    # another endpoint does not count this history as its own message unless the reference happens to match
+    other = plan_for_endpoint(build_message(params), endpoint_id + 1, [])
+    assert [part.payload for part in other.parts] == [part.payload for part in plan.parts]
+
+
+@PLAN_SETTINGS
+@given(dcs=st.sampled_from([0, 1, 16, 0x40, 0xC0, 0xF0, 0xF3]),
+       text=st.lists(st.sampled_from([u'\u0416', u'\u4e2d', '\U0001F600', 'a', '1', ' ']), min_size=1, max_size=30).map(''.join))
+def test_a_gsm_dcs_with_text_outside_gsm7_names_dcs(dcs, text):
+    # the user gave dcs, not encoding: the refusal must name the option that was given
+    try:
+        build_message(dict(payload=text, dcs=dcs))
+    except PlanError as error:
+        assert any(char not in codec.GSM7_BASIC and char not in codec.GSM7_EXTENSION for char in text)
+        assert str(error).startswith('dcs: ')
+        assert 'encoding=' not in str(error).split(';', maxsplit=1)[0]
+    else:
+        assert all(char in codec.GSM7_BASIC or char in codec.GSM7_EXTENSION for char in text)

@@ -1,12 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests for _sms_send.SmsTask: present, absent and wait_delivered.
+"""Tests for _sms_send.SmsTask: present, absent and wait_delivered, and sending under faults.
 
 Boundary: a fake client object with the EmnifyClient methods SmsTask uses (list_sms,
 send_sms, cancel_sms). It keeps an in-memory SMS store per endpoint and answers with
 API-shaped items (numbers as strings, newest first), and it can raise the client's own
 errors at chosen moments. SmsTask gets a fake clock and sleep, so waiting is instant.
+
+The properties at the end draw one fault per POST: the answer is lost after the SMS was stored,
+a 5xx comes before or after processing, the connection is reset before processing, the client
+times out while the service is still working (the SMS appears only after the client looked at
+the history), or the service refuses. No part is ever stored twice, and one rerun completes the message.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -16,13 +21,16 @@ import datetime
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyApiError,
     EmnifyOutcomeUnknown,
     EmnifyTransportError,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message
+from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
+from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message, plan_for_endpoint
 from ansible_collections.emnify.iot.plugins.module_utils._time import api_date
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import MAX_RECONCILE, SmsTask
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
@@ -43,6 +51,7 @@ class FakeClient:
         self.reads = []
         self.post_faults = []  # callables(endpoint_id, body) run before each POST; may store and/or raise
         self.on_read = None  # callable(endpoint_id, items) run on each list_sms
+        self.late = []  # (endpoint_id, body) of requests the service processes only after the client gave up
         self.lock = threading.Lock()
 
     def add(self, endpoint_id, payload, udh='', dcs=0, sender='', status=1, direction='MT'):
@@ -58,6 +67,12 @@ class FakeClient:
 
     def _store_body(self, endpoint_id, body):
         return self.add(endpoint_id, body['payload'], body.get('udh', ''), body.get('dcs', 0), body.get('source_address', ''))
+
+    def land_late_requests(self):
+        """The requests the client gave up on are processed now."""
+        for endpoint_id, body in self.late:
+            self._store_body(endpoint_id, body)
+        self.late = []
 
     def list_sms(self, endpoint_id):
         self.reads.append(endpoint_id)
@@ -102,11 +117,36 @@ def refused(client, endpoint_id, body):
     raise EmnifyApiError(409, 'POST', '/api/v1/endpoint/%d/sms' % endpoint_id, error_token='Conflict', service_message='SMS quota exhausted')
 
 
-def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, **params):
+def lost_answer(client, endpoint_id, body):
+    client._store_body(endpoint_id, body)
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'connection lost (ConnectionError)')
+
+
+def status_after_processing(client, endpoint_id, body):
+    client._store_body(endpoint_id, body)
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'HTTP 504', status=504)
+
+
+def reset_before_processing(client, endpoint_id, body):
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'connection lost (ConnectionError)')
+
+
+def timeout_stored(client, endpoint_id, body):
+    client._store_body(endpoint_id, body)
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'no response within the timeout', timed_out=True)
+
+
+def timeout_late(client, endpoint_id, body):
+    """The client times out; the service stores the SMS later (see FakeClient.land_late_requests)."""
+    client.late.append((endpoint_id, dict(body)))
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'no response within the timeout', timed_out=True)
+
+
+def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, concurrency=4, **params):
     params['payload'] = payload
     spec = build_message(params)
     clock = clock or FakeClock()
-    return SmsTask(client, spec, check_mode=check_mode, force=force, sleep=clock.sleep, clock=clock)
+    return SmsTask(client, spec, check_mode=check_mode, force=force, concurrency=concurrency, sleep=clock.sleep, clock=clock)
 
 
 # -- state=present --------------------------------------------------------------------------------------
@@ -336,3 +376,105 @@ def test_wait_skips_failed_and_untracked_results():
     task.wait_delivered(results, timeout=60)
     assert client.reads == [] and clock.sleeps == []
     assert any('no SMS id' in warning for warning in task.warnings)
+
+
+# -- sending under faults: every part exactly once after at most one rerun -------------------------------------
+
+FAULTS = {
+    'ok': None,
+    'lost_answer': lost_answer,
+    'status_after': status_after_processing,
+    'status_before': lost_before_processing,
+    'reset_before': reset_before_processing,
+    'timeout_stored': timeout_stored,
+    'timeout_late': timeout_late,
+    'refused': refused,
+}
+
+
+def run_task(client, payload, endpoint_ids, **params):
+    task = make_task(client, payload=payload, clock=FakeClock(0), concurrency=1, **params)
+    return task.spec, task, task.present(endpoint_ids)
+
+
+def stored_copies(client, endpoint_id):
+    """(udh, payload) -> number of stored copies."""
+    counts = {}
+    for item in client.store.get(endpoint_id, []):
+        key = (item['udh'], item['payload'])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def planned_parts(spec, endpoint_id, client):
+    history = [normalize_sms(item) for item in client.list_sms(endpoint_id)]
+    return plan_for_endpoint(spec, endpoint_id, history).parts
+
+
+TEXTS = st.sampled_from([
+    'REBOOT',
+    'APN,iot.example.net,user,pass',
+    'CFG,' + 'x' * 300,
+    u'\u041f\u0440\u0438\u0432\u0435\u0442 ' * 20,
+    '{[~]} ' * 40,
+])
+
+
+def test_timeout_then_late_processing_is_not_sent_twice():
+    # the request times out at the client, the history read right after does not show it yet,
+    # and the service stores it afterwards: the task must not have sent a second copy
+    client = FakeClient()
+    client.post_faults = [timeout_late]
+    _spec, task, results = run_task(client, 'SLOW,1', [7])
+    client.land_late_requests()
+    assert len(client.posts) == 1
+    assert stored_copies(client, 7) == {('', 'SLOW,1'): 1}
+    result = results[0]
+    assert result['failed'] is True
+    assert 'no response within the timeout' in result['msg'] and 'run the task again' in result['msg']
+    _spec, _task, again = run_task(client, 'SLOW,1', [7])
+    assert again[0]['action'] == 'already_sent' and again[0]['failed'] is False
+    assert stored_copies(client, 7) == {('', 'SLOW,1'): 1}
+
+
+def test_timeout_for_a_request_that_never_arrives_is_sent_by_the_rerun():
+    client = FakeClient()
+    client.post_faults = [timeout_late]
+    run_task(client, 'LOST,1', [7])
+    client.late = []  # the request died inside the service
+    _spec, _task, again = run_task(client, 'LOST,1', [7])
+    assert again[0]['action'] == 'sent'
+    assert stored_copies(client, 7) == {('', 'LOST,1'): 1}
+
+
+@settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=TEXTS, faults=st.lists(st.sampled_from(sorted(FAULTS)), max_size=8), ref_bits=st.sampled_from([8, 16]),
+       endpoints=st.sampled_from([[7], [7, 8, 9]]))
+def test_every_part_exactly_once_after_at_most_one_rerun(payload, faults, ref_bits, endpoints):
+    client = FakeClient()
+    client.post_faults = [FAULTS[name] for name in faults]
+    spec, task, first = run_task(client, payload, endpoints, reference_bits=ref_bits)
+    for result in first:
+        stored = stored_copies(client, result['endpoint_id'])
+        # truthful: a result that is not failed has every part stored; a changed one sent or found something new
+        if not result['failed']:
+            assert result['action'] in ('sent', 'resumed', 'already_sent')
+            assert sum(stored.values()) == len(result['parts'])
+        else:
+            assert result['msg']
+            assert result['action'] in ('failed', 'partially_sent')
+        assert result['changed'] is (result['action'] in ('sent', 'resumed', 'partially_sent'))
+        assert all(part['sent'] is False or part['sms_id'] is not None for part in result['parts'])
+    client.land_late_requests()
+    client.post_faults = []
+    _spec, _task, second = run_task(client, payload, endpoints, reference_bits=ref_bits)
+    for result in second:
+        endpoint_id = result['endpoint_id']
+        assert result['failed'] is False, result.get('msg')
+        parts = planned_parts(spec, endpoint_id, client)
+        stored = stored_copies(client, endpoint_id)
+        assert sorted(stored) == sorted((part.udh, part.payload) for part in parts)
+        assert set(stored.values()) == set([1])
+    # a third run changes nothing
+    _spec, _task, third = run_task(client, payload, endpoints, reference_bits=ref_bits)
+    assert [result['action'] for result in third] == ['already_sent'] * len(endpoints)
