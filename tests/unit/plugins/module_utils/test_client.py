@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tests for _client.EmnifyClient, including a replay of every recorded production exchange.
 
-Boundary: a ``requests`` transport adapter. A real ``requests.Session`` gets a scripted
-``BaseAdapter`` mounted for ``https://``; it returns real ``requests.Response`` objects or
+Boundary: the fake API of the unit tests (tests/unit/fake_api.py), a scripted ``requests`` transport
+adapter mounted on a real ``requests.Session``; it returns real ``requests.Response`` objects or
 raises the exceptions ``requests`` itself raises. ``sleep`` and ``clock`` are injected, so
 nothing waits for real; pacing is switched off except where a test installs a pacer on the
 same fake clock.
@@ -13,22 +13,18 @@ same fake clock.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import base64
 import datetime
 import json
 import os
 import socket
 import stat
-import time
 from email.utils import format_datetime
 
 import pytest
 import requests
-import requests.adapters
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from ansible_collections.emnify.iot.plugins.module_utils._client import (
@@ -36,6 +32,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._client import (
     EmnifyClient,
     sms_id_from_location,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._api_ids import SMS_STATUS
 from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyApiError,
     EmnifyAuthError,
@@ -43,32 +40,17 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     EmnifyOutcomeUnknown,
     EmnifyTransportError,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._api_ids import SMS_STATUS
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_endpoint, normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import TokenCache
 from ansible_collections.emnify.iot.tests.unit.api_strategies import ANY_JSON, FUZZ, SMS_ITEMS
+from ansible_collections.emnify.iot.tests.unit.fake_api import AUTH, FakeApi, ScriptedAdapter, make_jwt, ok
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
-
-try:
-    from urllib.parse import parse_qs, urlsplit
-except ImportError:  # pragma: no cover
-    from urlparse import parse_qs, urlsplit
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..'))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 API = 'https://cdn.emnify.net'
 APP_TOKEN = 'app-token-7b2d9c4e1f0a83562b7c9d0e'
-AUTH = '/api/v1/authenticate'
-
-
-def make_jwt(lifetime=604800, now=None, subject='user'):
-    now = time.time() if now is None else now
-
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).decode('ascii').rstrip('=')
-    claims = {'sub': subject, 'iat': int(now), 'exp': int(now + lifetime)}
-    return '%s.%s.%s' % (part({'alg': 'HS256', 'typ': 'JWT'}), part(claims), 'c2lnbmF0dXJl')
 
 
 def is_int(value):
@@ -81,102 +63,14 @@ def load_recordings():
         return json.load(handle)['recordings']
 
 
-# -- the transport boundary ----------------------------------------------------------------------------------
-
-class Sent:
-    """One request as it reached the adapter."""
-
-    def __init__(self, request, timeout, verify):
-        parts = urlsplit(request.url)
-        self.method = request.method
-        self.path = parts.path
-        self.query = dict((key, values[0]) for key, values in parse_qs(parts.query).items())
-        self.headers = request.headers
-        self.body = json.loads(request.body) if request.body else None
-        self.timeout = timeout
-        self.verify = verify
-
-    @property
-    def bearer(self):
-        return self.headers.get('Authorization', '')[len('Bearer '):]
-
-
-class ScriptedAdapter(requests.adapters.BaseAdapter):
-    """Answers each request through ``handler(sent)``: a (status, headers, body) triple or an exception to raise."""
-
-    def __init__(self, handler):
-        super(ScriptedAdapter, self).__init__()
-        self.handler = handler
-        self.sent = []
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        sent = Sent(request, timeout, verify)
-        self.sent.append(sent)
-        outcome = self.handler(sent)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        status, headers, body = outcome
-        response = requests.Response()
-        response.status_code = status
-        response.headers = CaseInsensitiveDict(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        response._content = body.encode('utf-8') if isinstance(body, str) else (body or b'')
-        response.encoding = 'utf-8'
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self):
-        pass
-
-
-class FakeApi:
-    """A tiny emnify: answers authentication itself and the rest from a script or a routing function."""
-
-    def __init__(self, script=None, route=None, auth=None, lifetime=604800):
-        self.script = list(script or [])
-        self.route = route
-        self.auth = list(auth or [])
-        self.lifetime = lifetime
-        self.tokens = []
-        self.adapter = None
-
-    def __call__(self, sent):
-        if sent.path == AUTH:
-            assert sent.method == 'POST'
-            assert sent.body == {'application_token': APP_TOKEN}
-            assert 'Authorization' not in sent.headers
-            if self.auth:
-                outcome = self.auth.pop(0)
-                if outcome is not None:
-                    return outcome
-            token = make_jwt(self.lifetime, subject='n%d' % len(self.tokens))
-            self.tokens.append(token)
-            return 200, {'Content-Type': 'application/json'}, {'auth_token': token}
-        if self.route is not None:
-            return self.route(sent)
-        assert self.script, 'unexpected request %s %s' % (sent.method, sent.path)
-        return self.script.pop(0)
-
-    def requests(self, method=None, path=None):
-        return [sent for sent in self.adapter.sent if (method is None or sent.method == method) and (path is None or sent.path == path)]
-
-
 def make_client(api, clock=None, session=None, **kwargs):
     clock = clock or FakeClock()
-    if session is None:
-        session = requests.Session()
-    adapter = ScriptedAdapter(api)
-    session.mount('https://', adapter)
-    api.adapter = adapter
+    if api.app_token is None:
+        api.app_token = APP_TOKEN
+    api.mount(session)
     kwargs.setdefault('rate_limit_requests', 0)
-    client = EmnifyClient(API, APP_TOKEN, session=session, sleep=clock.sleep, clock=clock, **kwargs)
+    client = EmnifyClient(API, APP_TOKEN, session=api.session, sleep=clock.sleep, clock=clock, **kwargs)
     return client, clock
-
-
-def ok(body=None, headers=None):
-    return 200, headers or {'Content-Type': 'application/json'}, body if body is not None else []
 
 
 def not_sent():

@@ -4,27 +4,22 @@
 """Tests for _module: connection options, their checks, failures and secret masking.
 
 Boundaries: AnsibleModule gets its arguments the supported way for the running
-ansible-core; where a test needs the API, a scripted ``requests`` transport adapter is
-mounted on the client's own Session (no other layer is replaced). Output is read from
+ansible-core; where a test needs the API, the unit tests' fake API (tests/unit/fake_api.py, a
+scripted ``requests`` transport adapter) is mounted on the client's own Session (no other layer is replaced). Output is read from
 what exit_json / fail_json print.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import base64
 import contextlib
 import json
 import os
-import time
 
 import pytest
-import requests
-import requests.adapters
 import yaml
 from jinja2 import meta as jinja_meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from requests.structures import CaseInsensitiveDict
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
@@ -41,6 +36,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._module import (
     endpoint_ids,
     is_plain_http_remote,
 )
+from ansible_collections.emnify.iot.tests.unit.fake_api import JSON_HEADERS, FakeApi, ok
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -49,13 +45,6 @@ except ImportError:  # ansible-core before 2.19
 
 APP_TOKEN = 'app-token-93c1e0d2b4a5f6e7d8c9b0a1'
 API = 'https://api.example.test'
-
-
-def make_jwt():
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).decode('ascii').rstrip('=')
-    now = int(time.time())
-    return '%s.%s.%s' % (part({'alg': 'HS256', 'typ': 'JWT'}), part({'iat': now, 'exp': now + 3600}), 'c2lnbmF0dXJl')
 
 
 @contextlib.contextmanager
@@ -91,32 +80,6 @@ def finish(capsys, call):
     with pytest.raises(SystemExit):
         call()
     return json.loads(capsys.readouterr().out)
-
-
-class TokenAdapter(requests.adapters.BaseAdapter):
-    """Hands out one JWT on /authenticate and answers other calls with ``answer``."""
-
-    def __init__(self, jwt, answer):
-        super(TokenAdapter, self).__init__()
-        self.jwt = jwt
-        self.answer = answer
-        self.paths = []
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        self.paths.append(request.path_url)
-        response = requests.Response()
-        if request.path_url.endswith('/authenticate'):
-            response.status_code, body = 200, {'auth_token': self.jwt}
-        else:
-            response.status_code, body = self.answer
-        response._content = json.dumps(body).encode('utf-8')
-        response.headers = CaseInsensitiveDict({'Content-Type': 'application/json'})
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self):
-        pass
 
 
 # -- argument spec and checks --------------------------------------------------------------------------------------
@@ -289,33 +252,34 @@ def test_plain_http_remote_warns(capsys):
 
 
 def test_run_success_masks_secrets_and_reports_usage(capsys):
-    jwt = make_jwt()
-    adapter = TokenAdapter(jwt, (200, [{'id': 1}]))
+    api = FakeApi(route=lambda sent: ok([{'id': 1}]), app_token=APP_TOKEN)
 
     def work(mod):
         data = mod.client.list_sms(5)
-        return dict(changed=False, data=data, echo='token %s app %s' % (jwt, APP_TOKEN))
+        return dict(changed=False, data=data, echo='token %s app %s' % (api.tokens[0], APP_TOKEN))
     with module_args(base_args()):
         module = EmnifyModule(dict())
-        module.client.session.mount('https://', adapter)
+        api.mount(module.client.session)
         result = finish(capsys, lambda: module.run(work))
     text = json.dumps(result)
-    assert jwt not in text and APP_TOKEN not in text
+    assert api.tokens[0] not in text and APP_TOKEN not in text
     assert result['data'] == [{'id': 1}]
     assert result['api_usage'] == dict(requests=2, authentications=1, retries=0, status_429=0, by_method={'POST': 1, 'GET': 1})
-    assert adapter.paths == ['/api/v1/authenticate', '/api/v1/endpoint/5/sms']
+    assert [sent.path for sent in api.adapter.sent] == ['/api/v1/authenticate', '/api/v1/endpoint/5/sms']
 
 
 def test_run_api_error_fails_with_details_and_no_secrets(capsys):
-    jwt = make_jwt()
-    echo = 'bad header Bearer %s for %s' % (jwt, APP_TOKEN)
+    def refuse(sent):
+        echo = 'bad header Bearer %s for %s' % (sent.bearer, APP_TOKEN)
+        return 409, JSON_HEADERS, {'error_code': 1405, 'error_token': 'Duplicated', 'message': echo}
+    api = FakeApi(route=refuse, app_token=APP_TOKEN)
     with module_args(base_args()):
         module = EmnifyModule(dict())
-        module.client.session.mount('https://', TokenAdapter(jwt, (409, {'error_code': 1405, 'error_token': 'Duplicated', 'message': echo})))
+        api.mount(module.client.session)
         result = finish(capsys, lambda: module.run(lambda mod: mod.client.list_sms(5)))
     text = json.dumps(result)
     assert result['failed'] is True
-    assert jwt not in text and APP_TOKEN not in text
+    assert api.tokens[0] not in text and APP_TOKEN not in text
     assert result['error']['status'] == 409 and result['error']['error_token'] == 'Duplicated'
     assert 'HTTP 409 Conflict' in result['msg']
     assert 'exception' not in result
