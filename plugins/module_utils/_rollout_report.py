@@ -3,14 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report of an ``sms_provisioning`` rollout as files: JSON, JUnit XML and Markdown.
 
-Pure functions from the report data (built by the ``emnify.iot.sms_rollout`` filter) to text, and one
-function that writes the files atomically with private modes. The JUnit file has one test suite for
-the device checks and one per command, one test case per device, so a CI server shows each device.
+Pure functions from the report data (built by the ``emnify.iot.sms_rollout`` filter) to text, one
+function that merges the reports of the slices of one rollout into one report, and one function that
+writes the files atomically with private modes. The JUnit file has one test suite for the device
+checks and one per command, one test case per device, so a CI server shows each device.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import datetime
 import json
 import os
 import re
@@ -161,6 +163,111 @@ def to_markdown(report):
 
 
 RENDERERS = {'json': to_json, 'junit': to_junit, 'markdown': to_markdown}
+
+# The outcome of merged slices is the most serious outcome of any slice.
+_OUTCOME_RANK = ('planned', 'succeeded', 'completed_with_failures', 'stopped', 'halted')
+# Per-command counters of the report that add up over slices.
+_COMMAND_TOTALS = ('devices_ok', 'devices_failed', 'devices_not_sent', 'parts_sent', 'parts_to_send')
+# What must be the same in every slice of one rollout.
+_SAME_IN_EVERY_SLICE = ('check_mode', 'payloads_hidden')
+_STAMP = '%Y-%m-%dT%H:%M:%SZ'
+
+
+class MergeError(ValueError):
+    """The reports given are not slices of one rollout."""
+
+
+def _add(total, more, wall_keys=()):
+    """Add the numbers of ``more`` to ``total`` (dicts key by key); keys in ``wall_keys`` take the larger value."""
+    for key, value in more.items():
+        if isinstance(value, bool) or value is None:
+            total.setdefault(key, value)
+        elif isinstance(value, (int, float)):
+            before = total.get(key) or 0
+            total[key] = max(before, value) if key in wall_keys else before + value
+        elif isinstance(value, dict):
+            _add(total.setdefault(key, {}), value, wall_keys)
+        else:
+            total.setdefault(key, value)
+    return total
+
+
+def _moment(text):
+    try:
+        return datetime.datetime.strptime(text, _STAMP)
+    except (TypeError, ValueError):
+        return None
+
+
+def _interleave(lists):
+    """slice 1's first item, slice 2's first, ..., slice 1's second, ...: undoes a split into ``items[k::N]``."""
+    out = []
+    for index in range(max(len(items) for items in lists)):
+        out.extend(items[index] for items in lists if index < len(items))
+    return out
+
+
+def merge(reports, names=None):
+    """One report of a rollout run in slices, from the slices' reports (JSON documents as dicts), in slice order.
+
+    Devices are interleaved in slice order (slice 1's first device, slice 2's first, ...), which gives back the order
+    of a device list split as ``hosts[k::N]``, as AWX job slicing splits the hosts sorted by name; counts are added up;
+    the outcome is the most serious one of any slice; the duration runs from the first start to the last finish.
+    Raises MergeError when the reports are not slices of the same rollout (different commands or modes).
+    """
+    if not reports:
+        raise MergeError('no report given')
+    names = list(names or ['slice %d' % number for number in range(1, len(reports) + 1)])
+    first = reports[0]
+    signature = [(command.get('number'), command.get('name')) for command in first.get('commands') or []]
+    for name, report in zip(names, reports):
+        if not isinstance(report, dict) or not isinstance(report.get('devices'), list) or 'summary' not in report:
+            raise MergeError('%s is not an sms_provisioning report' % name)
+        if [(command.get('number'), command.get('name')) for command in report.get('commands') or []] != signature:
+            raise MergeError('%s ran other commands than %s: only slices of one rollout can be merged' % (name, names[0]))
+        for key in _SAME_IN_EVERY_SLICE:
+            if bool(report.get(key)) != bool(first.get(key)):
+                raise MergeError('%s has %s=%s, %s has %s=%s: only slices of one rollout can be merged'
+                                 % (name, key, bool(report.get(key)), names[0], key, bool(first.get(key))))
+    merged = dict(first)
+    outcomes = [report.get('outcome') for report in reports]
+    merged['outcome'] = max(outcomes, key=lambda outcome: _OUTCOME_RANK.index(outcome) if outcome in _OUTCOME_RANK else -1)
+    reasons = ['%s: %s' % (name, report['stopped_reason']) for name, report in zip(names, reports) if report.get('stopped_reason')]
+    merged['stopped_reason'] = '; '.join(reasons) or None
+    halted = [(name, report) for name, report in zip(names, reports) if report.get('outcome') == 'halted']
+    if halted:
+        merged['halted_wave'] = halted[0][1].get('halted_wave')
+    starts = [_moment(report.get('started_at')) for report in reports]
+    ends = [_moment(report.get('finished_at')) for report in reports]
+    if all(starts) and all(ends):
+        merged['started_at'], merged['finished_at'] = min(starts).strftime(_STAMP), max(ends).strftime(_STAMP)
+        merged['duration_seconds'] = round((max(ends) - min(starts)).total_seconds(), 1)
+    else:
+        merged['duration_seconds'] = max(report.get('duration_seconds') or 0 for report in reports)
+    summary = {}
+    for report in reports:
+        _add(summary, report.get('summary') or {})
+    merged['summary'] = summary
+    if any('forecast' in report for report in reports):
+        # Slices run side by side: their requests and parts add up, the time they take does not.
+        forecast = {}
+        for report in reports:
+            _add(forecast, report.get('forecast') or {}, wall_keys=('seconds',))
+        merged['forecast'] = forecast
+    commands = []
+    for number, command in enumerate(first.get('commands') or []):
+        total = dict(command)
+        for key in _COMMAND_TOTALS:
+            if key in command:
+                total[key] = sum((report['commands'][number].get(key) or 0) for report in reports)
+        commands.append(total)
+    merged['commands'] = commands
+    devices = _interleave([report['devices'] for report in reports])
+    merged['devices'] = [dict(device, number=number) for number, device in enumerate(devices, 1)]
+    merged['slices'] = [{'name': name, 'outcome': report.get('outcome'), 'devices': len(report['devices']),
+                         'started_at': report.get('started_at'), 'finished_at': report.get('finished_at')}
+                        for name, report in zip(names, reports)]
+    return merged
 
 
 def unchanged(path, text):

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: sms_rollout_report
-short_description: Write the report of an sms_provisioning rollout as JSON, JUnit XML and Markdown files
+short_description: Write the report of an sms_provisioning rollout, or the merge of its slices' reports, as JSON, JUnit XML and Markdown
 version_added: 0.1.0
 description:
   - Writes the report that the P(emnify.iot.sms_provisioning#role) role builds (its C(sms_provisioning_report) fact) to
@@ -16,14 +16,31 @@ description:
   - The JUnit XML file has a test suite for the device checks and one per command, with one test case per device, so a
     CI server (GitLab, Jenkins, AWX) shows each device's result.
   - The role calls this module; use it yourself to write a report again from a saved JSON report.
+  - With O(reports), it merges the reports of the slices of one rollout (the same commands run by several jobs on parts
+    of the devices, for instance the slices of an AWX sliced job) into one report whose totals are those of a single run.
   - Makes no API request and takes no connection options, so it is not in the C(emnify.iot.emnify) action group.
 author:
   - emnify.iot maintainers (@emnify)
 options:
   report:
-    description: The report data, as the role's C(sms_provisioning_report) fact or its JSON file.
+    description:
+      - The report data, as the role's C(sms_provisioning_report) fact or its JSON file.
+      - Exactly one of O(report) and O(reports) is required.
     type: dict
-    required: true
+  reports:
+    description:
+      - The reports of the slices of one rollout, in slice order, to merge into one report. Each item is a report (a
+        dict, such as a slice's C(sms_provisioning_report) passed on with M(ansible.builtin.set_stats)) or the path of
+        a slice's JSON report on the host the module runs on.
+      - The merged report adds up the counts of the slices, takes the most serious outcome of any slice
+        (C(halted), then C(stopped), then C(completed_with_failures)), runs from the first start to the last finish,
+        and lists the devices interleaved in slice order (the first device of slice 1, of slice 2, ..., then the
+        second of each), which is the order of the device list that was split as C(hosts[k::N]), as AWX job slicing
+        splits hosts sorted by name. It adds C(slices), one entry per slice with its name, outcome and device count.
+      - The reports must come from the same rollout (the same commands, all in check mode or none); otherwise the
+        task fails, naming the slice, and writes nothing.
+    type: list
+    elements: raw
   path:
     description: The directory to write to. It is created (mode C(0750)) when missing.
     type: path
@@ -62,6 +79,14 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: Merge the reports the three slices of a rollout wrote into one report
+  emnify.iot.sms_rollout_report:
+    reports:
+      - reports/sms-provisioning-slice1.json
+      - reports/sms-provisioning-slice2.json
+      - reports/sms-provisioning-slice3.json
+    path: reports
+    name: sms-provisioning
 - name: Write the JUnit file of a saved report again
   emnify.iot.sms_rollout_report:
     report: "{{ lookup('ansible.builtin.file', 'reports/sms-provisioning.json') | from_json }}"
@@ -81,27 +106,82 @@ written:
   type: list
   elements: str
   sample: [json, junit, markdown]
+outcome:
+  description: The outcome of the merged rollout.
+  returned: when O(reports) is given
+  type: str
+  sample: completed_with_failures
+summary:
+  description: The C(summary) of the merged report (the slices' counts added up).
+  returned: when O(reports) is given
+  type: dict
+  sample: {"devices": 300, "succeeded": 297, "failed": 3, "stopped": 0, "parts_sent": 600}
+slices:
+  description: One entry per merged slice, in slice order.
+  returned: when O(reports) is given
+  type: list
+  elements: dict
+  sample: [{"name": "reports/sms-provisioning-slice1.json", "outcome": "succeeded", "devices": 100,
+            "started_at": "2026-12-06T10:00:00Z", "finished_at": "2026-12-06T10:04:10Z"}]
 '''
 
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import FORMATS, RENDERERS, unchanged, write_atomic
+from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import (
+    FORMATS, RENDERERS, MergeError, merge, unchanged, write_atomic)
+
+
+def _load_slices(module, items):
+    """The slices' reports and their names: each item is a report or the path of a JSON report."""
+    reports, names = [], []
+    for number, item in enumerate(items, 1):
+        if isinstance(item, dict):
+            reports.append(item)
+            names.append('slice %d' % number)
+            continue
+        if not isinstance(item, str):
+            module.fail_json(msg='reports: item %d must be a report (a dict) or the path of a JSON report, got %s'
+                                 % (number, type(item).__name__))
+        path = os.path.expanduser(item)
+        try:
+            with open(path, 'rb') as handle:
+                reports.append(json.loads(handle.read().decode('utf-8')))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='reports: cannot read %s: %s' % (item, exc.strerror or exc))
+        except ValueError as exc:
+            module.fail_json(msg='reports: %s is not a JSON document: %s' % (item, exc))
+        names.append(item)
+    return reports, names
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            report=dict(type='dict', required=True),
+            report=dict(type='dict'),
+            reports=dict(type='list', elements='raw'),
             path=dict(type='path', required=True),
             name=dict(type='str', default='sms-provisioning'),
             formats=dict(type='list', elements='str', choices=sorted(FORMATS), default=['json', 'junit', 'markdown']),
             mode=dict(type='str', default='0640'),
         ),
+        mutually_exclusive=[('report', 'reports')],
+        required_one_of=[('report', 'reports')],
         supports_check_mode=True,
     )
     params = module.params
+    report, merged = params['report'], {}
+    if params['reports'] is not None:
+        if not params['reports']:
+            module.fail_json(msg='reports: give the report of at least one slice')
+        reports, names = _load_slices(module, params['reports'])
+        try:
+            report = merge(reports, names)
+        except MergeError as exc:
+            module.fail_json(msg='reports: %s' % exc)
+        merged = dict(outcome=report['outcome'], summary=report['summary'], slices=report['slices'])
     try:
         mode = int(params['mode'], 8)
         if not 0 <= mode <= 0o7777:
@@ -116,9 +196,10 @@ def main():
     files = dict((fmt, os.path.join(directory, name + FORMATS[fmt])) for fmt in formats)
     written = []
     try:
-        texts = dict((fmt, RENDERERS[fmt](params['report'])) for fmt in formats)
+        texts = dict((fmt, RENDERERS[fmt](report)) for fmt in formats)
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        module.fail_json(msg='report: is not an sms_provisioning report (%s: %s)' % (type(exc).__name__, exc))
+        module.fail_json(msg='%s: is not an sms_provisioning report (%s: %s)' % (
+            'report' if params['reports'] is None else 'reports', type(exc).__name__, exc))
     try:
         if not os.path.isdir(directory):
             written = list(formats)
@@ -132,9 +213,10 @@ def main():
                 written.append(fmt)
     except (IOError, OSError) as exc:
         module.fail_json(msg='path: cannot write the report to %s: %s' % (directory, exc), files=files)
-    # The report can hold thousands of devices: do not echo it back as the task's invocation.
+    # The report can hold thousands of devices: do not echo it (or the slices' reports) back as the task's invocation.
     module.exit_json(changed=bool(written), files=files, written=written,
-                     invocation={'module_args': dict((key, value) for key, value in params.items() if key != 'report')})
+                     invocation={'module_args': dict((key, value) for key, value in params.items() if key not in ('report', 'reports'))},
+                     **merged)
 
 
 if __name__ == '__main__':

@@ -71,3 +71,71 @@ def test_write_atomic_writes_once_with_the_mode(tmp_path):
     assert report_files.write_atomic(path, u'{}\n', 0o600) is True
     assert open(path).read() == '{}\n'
     assert sorted(os.listdir(str(tmp_path))) == ['r.json']
+
+
+def _device(endpoint_id, status='succeeded', parts=1):
+    entry = {'number': 1, 'name': 'APN', 'status': 'sent' if status == 'succeeded' else 'failed', 'sent_parts': parts}
+    return {'number': 0, 'label': 'id=%d' % endpoint_id, 'endpoint': {'id': endpoint_id}, 'status': status,
+            'failed_at': None if status == 'succeeded' else 'APN', 'reason': None, 'commands': [entry]}
+
+
+def _slice(devices, outcome, started, finished, requests, check=False):
+    failed = sum(1 for device in devices if device['status'] == 'failed')
+    return {
+        'title': 'Fleet', 'check_mode': check, 'outcome': outcome, 'stopped_reason': 'too many failures' if outcome == 'stopped' else None,
+        'started_at': started, 'finished_at': finished, 'duration_seconds': 1.0, 'api_url': 'https://cdn.emnify.net',
+        'payloads_hidden': True,
+        'summary': {'devices': len(devices), 'succeeded': len(devices) - failed, 'failed': failed, 'stopped': 0,
+                    'failed_by_step': {'APN': failed} if failed else {}, 'parts_sent': len(devices) - failed,
+                    'api_requests': {'GET': requests, 'POST': len(devices)}, 'api_requests_total': requests + len(devices)},
+        'commands': [{'number': 1, 'name': 'APN', 'wait': 'none', 'devices_ok': len(devices) - failed, 'devices_failed': failed,
+                      'devices_not_sent': 0, 'parts_sent': len(devices) - failed, 'parts_to_send': 0}],
+        'devices': devices}
+
+
+def test_merge_adds_up_the_slices_and_restores_the_order_of_a_k_step_n_split():
+    ids = list(range(1, 8))
+    slices = [[_device(endpoint_id, 'failed' if endpoint_id == 5 else 'succeeded') for endpoint_id in ids[k::3]] for k in range(3)]
+    reports = [_slice(slices[0], 'succeeded', '2026-12-06T10:00:05Z', '2026-12-06T10:01:00Z', 3),
+               _slice(slices[1], 'completed_with_failures', '2026-12-06T10:00:00Z', '2026-12-06T10:01:30Z', 4),
+               _slice(slices[2], 'succeeded', '2026-12-06T10:00:02Z', '2026-12-06T10:00:50Z', 2)]
+    merged = report_files.merge(reports, ['a.json', 'b.json', 'c.json'])
+    assert [device['endpoint']['id'] for device in merged['devices']] == ids
+    assert [device['number'] for device in merged['devices']] == ids
+    assert merged['outcome'] == 'completed_with_failures' and merged['stopped_reason'] is None
+    assert merged['summary'] == {'devices': 7, 'succeeded': 6, 'failed': 1, 'stopped': 0, 'failed_by_step': {'APN': 1},
+                                 'parts_sent': 6, 'api_requests': {'GET': 9, 'POST': 7}, 'api_requests_total': 16}
+    assert (merged['commands'][0]['devices_ok'], merged['commands'][0]['devices_failed'], merged['commands'][0]['parts_sent']) == (6, 1, 6)
+    assert (merged['started_at'], merged['finished_at'], merged['duration_seconds']) == (
+        '2026-12-06T10:00:00Z', '2026-12-06T10:01:30Z', 90.0)
+    assert [(item['name'], item['outcome'], item['devices']) for item in merged['slices']] == [
+        ('a.json', 'succeeded', 3), ('b.json', 'completed_with_failures', 2), ('c.json', 'succeeded', 2)]
+    # The merged report renders like any other.
+    assert ET.fromstring(report_files.to_junit(merged).encode('utf-8')).get('tests') == '14'
+    assert '- Devices: 7 (6 succeeded, 1 failed, 0 stopped)' in report_files.to_markdown(merged)
+
+
+def test_merge_takes_the_most_serious_outcome_and_names_the_slice_that_stopped():
+    reports = [_slice([_device(1)], 'succeeded', 'x', 'y', 1), _slice([_device(2)], 'stopped', 'x', 'y', 1),
+               _slice([_device(3)], 'completed_with_failures', 'x', 'y', 1)]
+    merged = report_files.merge(reports)
+    assert merged['outcome'] == 'stopped' and merged['stopped_reason'] == 'slice 2: too many failures'
+    halted = dict(reports[0], outcome='halted', halted_wave=2, forecast={'parts': 10, 'requests': 30, 'seconds': 12.0})
+    merged = report_files.merge([halted, dict(reports[1], forecast={'parts': 5, 'requests': 20, 'seconds': 20.0})])
+    assert (merged['outcome'], merged['halted_wave']) == ('halted', 2)
+    assert merged['forecast'] == {'parts': 15, 'requests': 50, 'seconds': 20.0}
+
+
+def test_merge_refuses_reports_of_different_rollouts():
+    one = _slice([_device(1)], 'succeeded', 'x', 'y', 1)
+    other = dict(one, commands=[dict(one['commands'][0], name='REBOOT')])
+    for reports, message in (([one, other], 'b ran other commands than a'),
+                             ([one, dict(one, check_mode=True)], 'b has check_mode=True, a has check_mode=False'),
+                             ([one, {'devices': 'x'}], 'b is not an sms_provisioning report'),
+                             ([], 'no report given')):
+        try:
+            report_files.merge(reports, ['a', 'b'])
+        except report_files.MergeError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError('merged %r' % (reports,))
