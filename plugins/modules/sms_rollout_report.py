@@ -145,9 +145,8 @@ def _load_slices(module, items):
         if not isinstance(item, str):
             module.fail_json(msg='reports: item %d must be a report (a dict) or the path of a JSON report, got %s'
                                  % (number, type(item).__name__))
-        path = os.path.expanduser(item)
         try:
-            with open(path, 'rb') as handle:
+            with open(item, 'rb') as handle:
                 reports.append(json.loads(handle.read().decode('utf-8')))
         except (IOError, OSError) as exc:
             module.fail_json(msg='reports: cannot read %s: %s' % (item, exc.strerror or exc))
