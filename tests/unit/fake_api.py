@@ -25,6 +25,11 @@ import requests
 import requests.adapters
 from requests.structures import CaseInsensitiveDict
 
+from ansible_collections.emnify.iot.plugins.module_utils._client import EmnifyClient
+from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
+
+API = 'https://cdn.emnify.net'
+APP_TOKEN = 'app-token-7b2d9c4e1f0a83562b7c9d0e'
 AUTH = '/api/v1/authenticate'
 JSON_HEADERS = {'Content-Type': 'application/json'}
 
@@ -137,3 +142,16 @@ class FakeApi:
 
     def requests(self, method=None, path=None):
         return [sent for sent in self.adapter.sent if (method is None or sent.method == method) and (path is None or sent.path == path)]
+
+
+def make_client(api, clock=None, session=None, **kwargs):
+    """An EmnifyClient for :data:`API` with :data:`APP_TOKEN` over ``api`` (mounted on ``session`` or a new
+    Session), sleeping on ``clock`` (a new fake clock by default), without pacing unless asked; returns
+    ``(client, clock)``."""
+    clock = clock or FakeClock()
+    if api.app_token is None:
+        api.app_token = APP_TOKEN
+    api.mount(session)
+    kwargs.setdefault('rate_limit_requests', 0)
+    client = EmnifyClient(API, APP_TOKEN, session=api.session, sleep=clock.sleep, clock=clock, **kwargs)
+    return client, clock

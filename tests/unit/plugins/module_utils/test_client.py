@@ -44,13 +44,11 @@ from ansible_collections.emnify.iot.plugins.module_utils._normalize import norma
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import TokenCache
 from ansible_collections.emnify.iot.tests.unit.api_strategies import ANY_JSON, FUZZ, SMS_ITEMS
-from ansible_collections.emnify.iot.tests.unit.fake_api import AUTH, FakeApi, ScriptedAdapter, make_jwt, ok
+from ansible_collections.emnify.iot.tests.unit.fake_api import API, APP_TOKEN, AUTH, FakeApi, ScriptedAdapter, make_client, make_jwt, ok
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..'))
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
-API = 'https://cdn.emnify.net'
-APP_TOKEN = 'app-token-7b2d9c4e1f0a83562b7c9d0e'
 
 
 def is_int(value):
@@ -61,16 +59,6 @@ def is_int(value):
 def load_recordings():
     with open(FIXTURES) as handle:
         return json.load(handle)['recordings']
-
-
-def make_client(api, clock=None, session=None, **kwargs):
-    clock = clock or FakeClock()
-    if api.app_token is None:
-        api.app_token = APP_TOKEN
-    api.mount(session)
-    kwargs.setdefault('rate_limit_requests', 0)
-    client = EmnifyClient(API, APP_TOKEN, session=api.session, sleep=clock.sleep, clock=clock, **kwargs)
-    return client, clock
 
 
 def not_sent():

@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tests for _lookup.EndpointFinder: selectors, exact matching and request counts.
 
-Boundary: a fake client object with the three EmnifyClient calls the finder uses
-(iter_endpoints, iter_sims, get_endpoint). Each call is logged, so the tests can count
-what would be requests. Its ``q`` filter matches names as substrings, the less
-convenient of the two possible service behaviours.
+Boundary: the unit tests' fake API (tests/unit/fake_api.py) under a real client, answering the endpoint list,
+the endpoint details and the SIM list of an account; the requests it receives are counted. Its ``q`` filter
+matches names as substrings, the less convenient of the two possible service behaviours.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -19,6 +18,7 @@ import pytest
 
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError
 from ansible_collections.emnify.iot.plugins.module_utils._lookup import EndpointFinder
+from ansible_collections.emnify.iot.tests.unit.fake_api import JSON_HEADERS, FakeApi, make_client, ok
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'emnify-recordings.json')
 
@@ -51,10 +51,11 @@ def with_luhn(sim):
     return str(sim.get('iccid_with_luhn') or (iccid + luhn_digit(iccid) if iccid else ''))
 
 
-class FakeClient:
+class Fleet:
+    """The endpoint and SIM lists of an emnify account, answered through the unit tests' fake API."""
+
     def __init__(self, endpoints):
         self.endpoints = endpoints
-        self.calls = []
 
     @staticmethod
     def _matches(item, query):
@@ -72,12 +73,7 @@ class FakeClient:
                 return False
         return True
 
-    def iter_endpoints(self, query=None, sort=None, per_page=1000):
-        self.calls.append(('endpoints', query))
-        return iter([dict(item) for item in self.endpoints if query is None or self._matches(item, query)])
-
-    def iter_sims(self, query=None, per_page=1000):
-        self.calls.append(('sims', query))
+    def _sims(self, query):
         sims = []
         for item in self.endpoints:
             sim = dict(item.get('sim') or {})
@@ -89,14 +85,43 @@ class FakeClient:
                 if value not in str(sim.get(field)):
                     continue
             sims.append(sim)
-        return iter(sims)
+        return sims
 
-    def get_endpoint(self, endpoint_id):
-        self.calls.append(('endpoint', endpoint_id))
+    def __call__(self, sent):
+        assert sent.method == 'GET', sent.method
+        query = sent.query.get('q')
+        if sent.path == '/api/v1/endpoint':
+            return ok([dict(item) for item in self.endpoints if query is None or self._matches(item, query)], PAGE)
+        if sent.path == '/api/v1/sim':
+            return ok(self._sims(query), PAGE)
+        endpoint_id = int(sent.path.rpartition('/')[2])
         for item in self.endpoints:
             if item['id'] == endpoint_id:
-                return dict(item)
-        raise EmnifyApiError(404, 'GET', '/api/v1/endpoint/%d' % endpoint_id, error_code=1201, error_token='NotFound')
+                return ok(dict(item))
+        return 404, JSON_HEADERS, {'error_code': 1201, 'error_token': 'NotFound', 'message': 'Endpoint not found'}
+
+
+PAGE = dict(JSON_HEADERS, **{'X-Total-Pages': '1'})
+
+
+def finder_for(endpoints, route=None):
+    """An EndpointFinder over a real client and the fake API; ``calls()`` lists the requests it made."""
+    api = FakeApi(route=route or Fleet(endpoints))
+    client, _clock = make_client(api)
+    finder = EndpointFinder(client)
+
+    def calls():
+        found = []
+        for sent in api.requests('GET'):
+            if sent.path == '/api/v1/endpoint':
+                found.append(('endpoints', sent.query.get('q')))
+            elif sent.path == '/api/v1/sim':
+                found.append(('sims', sent.query.get('q')))
+            else:
+                found.append(('endpoint', int(sent.path.rpartition('/')[2])))
+        return found
+    finder.calls = calls
+    return finder
 
 
 @pytest.fixture
@@ -106,58 +131,58 @@ def fleet():
 
 
 def test_single_name_is_one_filtered_request_and_exact(fleet):
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(names=['pump'])
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(names=['pump'])
     assert [item['id'] for item in endpoints] == [1]
-    assert client.calls == [('endpoints', 'name:pump')]
+    assert finder.calls() == [('endpoints', 'name:pump')]
     assert lookups == [dict(field='name', value='pump', endpoint_ids=[1])]
 
 
 def test_recorded_name_with_space(fleet):
-    client = FakeClient(fleet)
-    endpoints, _lookups = EndpointFinder(client).find(names=['no sms 1'])
+    finder = finder_for(fleet)
+    endpoints, _lookups = finder.find(names=['no sms 1'])
     assert [item['id'] for item in endpoints] == [11379818]
     assert endpoints[0]['sms_ready'] is False and endpoints[0]['sms_not_ready_reasons'][-1] == 'no SIM assigned'
 
 
 def test_single_id_is_one_detail_request(fleet):
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(ids=[11379224, ])
-    assert client.calls == [('endpoint', 11379224)]
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(ids=[11379224, ])
+    assert finder.calls() == [('endpoint', 11379224)]
     assert endpoints[0]['name'] == 'Luboi' and endpoints[0]['sms_ready'] is True
-    missing, lookups = EndpointFinder(FakeClient(fleet)).find(ids=[99])
+    missing, lookups = finder_for(fleet).find(ids=[99])
     assert missing == [] and lookups == [dict(field='id', value=99, endpoint_ids=[])]
 
 
 def test_other_errors_from_detail_request_propagate():
-    class Broken(FakeClient):
-        def get_endpoint(self, endpoint_id):
-            raise EmnifyApiError(403, 'GET', '/api/v1/endpoint/1', error_code=1104, error_token='Forbidden')
-    with pytest.raises(EmnifyApiError):
-        EndpointFinder(Broken([])).find(ids=[1])
+    def forbidden(sent):
+        return 403, JSON_HEADERS, {'error_code': 1104, 'error_token': 'Forbidden', 'message': 'Forbidden'}
+    with pytest.raises(EmnifyApiError) as caught:
+        finder_for([], route=forbidden).find(ids=[1])
+    assert caught.value.status == 403
 
 
 def test_several_selectors_walk_the_list_once(fleet):
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(ids=[3, 77], names=['pump', 'Luboi'], iccids=['8988303000000000002'])
-    assert client.calls == [('endpoints', None)]
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(ids=[3, 77], names=['pump', 'Luboi'], iccids=['8988303000000000002'])
+    assert finder.calls() == [('endpoints', None)]
     assert [item['id'] for item in endpoints] == [1, 2, 3, 11379224]
     assert [entry['endpoint_ids'] for entry in lookups] == [[3], [], [1], [11379224], [2]]
 
 
 def test_iccid_with_or_without_luhn_digit(fleet):
-    client = FakeClient(fleet)
-    endpoints, _lookups = EndpointFinder(client).find(iccids=['89883030887512211118'])
+    finder = finder_for(fleet)
+    endpoints, _lookups = finder.find(iccids=['89883030887512211118'])
     assert [item['id'] for item in endpoints] == [11379224]
-    assert client.calls == [('endpoints', 'iccid_with_luhn:89883030887512211118')]
-    client = FakeClient(fleet)
-    endpoints, _lookups = EndpointFinder(client).find(iccids=['8988303088751221111'])
+    assert finder.calls() == [('endpoints', 'iccid_with_luhn:89883030887512211118')]
+    finder = finder_for(fleet)
+    endpoints, _lookups = finder.find(iccids=['8988303088751221111'])
     assert [item['id'] for item in endpoints] == [11379224]
-    assert client.calls == [('endpoints', 'iccid:8988303088751221111')]
+    assert finder.calls() == [('endpoints', 'iccid:8988303088751221111')]
 
 
 def test_iccid_with_a_wrong_luhn_digit_matches_nothing(fleet):
-    endpoints, lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883030887512211117'])
+    endpoints, lookups = finder_for(fleet).find(iccids=['89883030887512211117'])
     assert endpoints == [] and lookups[0]['endpoint_ids'] == []
 
 
@@ -166,40 +191,40 @@ def test_iccid_with_luhn_is_compared_with_the_field_the_answer_carries(fleet):
     carrier = synthetic(5, 'tank')
     carrier['sim']['iccid_with_luhn'] = '89883035598692740131'
     fleet = fleet + [carrier]
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883035598692740131'])
+    endpoints, _lookups = finder_for(fleet).find(iccids=['89883035598692740131'])
     assert [item['id'] for item in endpoints] == [5]
     # Two selectors walk the whole list and compare on the client, with the same result.
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=['89883035598692740131'], names=['pump'])
+    endpoints, _lookups = finder_for(fleet).find(iccids=['89883035598692740131'], names=['pump'])
     assert [item['id'] for item in endpoints] == [1, 5]
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(iccids=[carrier['sim']['iccid'] + '9'], names=['pump'])
+    endpoints, _lookups = finder_for(fleet).find(iccids=[carrier['sim']['iccid'] + '9'], names=['pump'])
     assert [item['id'] for item in endpoints] == [1]
 
 
 def test_imsi_and_msisdn_go_through_sims(fleet):
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(imsis=['295050522429023'])
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(imsis=['295050522429023'])
     assert [item['id'] for item in endpoints] == [11379224]
-    assert client.calls == [('sims', 'imsi:295050522429023'), ('endpoint', 11379224)]
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(msisdns=['423660000000001', '423660000000002', '000'])
-    assert client.calls[0] == ('sims', None)
+    assert finder.calls() == [('sims', 'imsi:295050522429023'), ('endpoint', 11379224)]
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(msisdns=['423660000000001', '423660000000002', '000'])
+    assert finder.calls()[0] == ('sims', None)
     assert [entry['endpoint_ids'] for entry in lookups] == [[1], [2], []]
     assert [item['id'] for item in endpoints] == [1, 2]
 
 
 def test_tags_and_status_filters(fleet):
-    client = FakeClient(fleet)
-    endpoints, lookups = EndpointFinder(client).find(tags=['a'], status='enabled')
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(tags=['a'], status='enabled')
     assert [item['id'] for item in endpoints] == [2]
-    assert client.calls == [('endpoints', 'status:0,tags:a')]
+    assert finder.calls() == [('endpoints', 'status:0,tags:a')]
     assert lookups == []
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(tags=['a', 'b'])
+    endpoints, _lookups = finder_for(fleet).find(tags=['a', 'b'])
     assert [item['id'] for item in endpoints] == [2]
-    endpoints, _lookups = EndpointFinder(FakeClient(fleet)).find(names=['pump', 'valve'], status='disabled')
+    endpoints, _lookups = finder_for(fleet).find(names=['pump', 'valve'], status='disabled')
     assert [item['id'] for item in endpoints] == [3]
 
 
 def test_query_values_cannot_add_criteria(fleet):
-    client = FakeClient(fleet)
-    EndpointFinder(client).find(names=['pump,status:1'])
-    assert client.calls == [('endpoints', 'name:pump status:1')]
+    finder = finder_for(fleet)
+    finder.find(names=['pump,status:1'])
+    assert finder.calls() == [('endpoints', 'name:pump status:1')]
