@@ -84,15 +84,9 @@ def finish(capsys, call):
 
 # -- argument spec and checks --------------------------------------------------------------------------------------
 
-def test_connection_argument_spec():
-    spec = connection_argument_spec()
-    token = spec['application_token']
-    assert token['no_log'] is True and token['required'] is True
-    assert token['fallback'][1] == ['EMNIFY_APPLICATION_TOKEN']
-    assert spec['api_url']['default'] == 'https://cdn.emnify.net'
-    assert spec['validate_certs']['default'] is True
-    assert spec['rate_limit_requests']['default'] == 2000 and spec['rate_limit_window']['default'] == 300
-    assert all(not option.get('no_log') for name, option in spec.items() if name != 'application_token')
+def test_only_the_application_token_is_hidden():
+    # Ansible masks a no_log value wherever it occurs in the output: any other hidden option would garble results.
+    assert [name for name, option in connection_argument_spec().items() if option.get('no_log')] == ['application_token']
 
 
 def test_endpoint_ids_are_distinct_positive_and_in_order():
