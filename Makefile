@@ -60,7 +60,7 @@ TEST_STEPS := \
 .NOTPARALLEL:
 
 .PHONY: help test pythons venvs layout sanity compile units simulator-tests eda-integration integration lint docs-lint \
-	changelog-lint build smoke galaxy-importer readme-example docs docs-browser demo try bench action-group clean \
+	changelog-lint build smoke galaxy-importer readme-example docs docs-browser demo try bench bench-slices action-group clean \
 	$(addprefix sanity-,$(CORES)) $(addprefix units-,$(CORES)) $(addprefix integration-,$(CORES)) \
 	$(addprefix venv-,$(VENVS))
 
@@ -164,8 +164,12 @@ try: venv-tools layout ## Run your playbook against a simulator: make try PLAYBO
 	@if [ -z "$(PLAYBOOK)" ]; then echo 'usage: make try PLAYBOOK=FILE [ARGS="ansible-playbook options"]' >&2; exit 2; fi
 	$(PLAY_ENV) $(ROOT)/hack/with-simulator.sh try $(TOOLS)/ansible-playbook $(PLAYBOOK) $(ARGS)
 
-bench: ## Benchmark the role against a uri loop and a Python loop (options: BENCH_ARGS=--quick, --sizes 100,1000)
+bench: ## Benchmark the role against a uri loop and a Python loop, then 4 slices on 4 client IPs (root; BENCH_ARGS=--quick, BENCH_SLICES_ARGS=--devices 4000)
 	$(HOST_PYTHON) $(ROOT)/hack/bench.py $(BENCH_ARGS)
+	$(HOST_PYTHON) $(ROOT)/hack/bench_slices.py $(BENCH_SLICES_ARGS)
+
+bench-slices: ## Only the scale-out benchmark: one rollout from one client IP, then in 4 slices from 4 (root: network namespaces)
+	$(HOST_PYTHON) $(ROOT)/hack/bench_slices.py $(BENCH_SLICES_ARGS)
 
 action-group: ## Rewrite the emnify action group in meta/runtime.yml from plugins/modules
 	@$(HOST_PYTHON) $(ROOT)/hack/update_action_group.py

@@ -49,6 +49,8 @@ LABELS = {'role': 'emnify.iot role', 'role_ids': 'emnify.iot role, ids trusted',
           'uri': 'ansible.builtin.uri loop', 'python': 'Python requests loop'}
 # The playbook of each tool in hack/bench/; the two role cases differ only in sms_provisioning_lookup.
 PLAYBOOKS = {'role': 'role', 'role_ids': 'role', 'collection': 'collection', 'uri': 'uri'}
+# The markers of the page's scale-out section, which hack/bench_slices.py writes.
+SLICES_START, SLICES_END = '<!-- slices:start -->', '<!-- slices:end -->'
 
 
 def parts_by_hand(parts):
@@ -488,6 +490,7 @@ def report(result, out):
         '$ make bench        # python3 hack/bench.py: role, uri and Python loops at 100, 1,000 and 5,000 devices, about 25 minutes',
         '$ python3 hack/bench.py --quick --out build/bench-quick   # 20 and 300 devices, a few minutes',
         '$ python3 hack/bench.py --sizes 100,1000 --tools role,collection   # the role and the bare modules only',
+        '$ make bench-slices   # as root: 4,000 devices from one client IP, then in 4 slices from 4 (network namespaces)',
         '```',
         '',
         '`hack/bench.py` creates `build/bench-venv` from `hack/requirements/bench.txt` and a copy of the collection under '
@@ -496,8 +499,15 @@ def report(result, out):
         'page and the plot again from raw results.',
         '',
     ]
+    # The scale-out section is written by hack/bench_slices.py: keep it.
+    kept = ''
+    if os.path.exists(out + '.md'):
+        with open(out + '.md', encoding='utf-8') as handle:
+            before = handle.read()
+        if SLICES_START in before and SLICES_END in before:
+            kept = before[before.index(SLICES_START):before.index(SLICES_END) + len(SLICES_END)] + '\n'
     with open(out + '.md', 'w', encoding='utf-8') as handle:
-        handle.write('\n'.join(page))
+        handle.write('\n'.join(page) + kept)
     print()
     print(text)
     print()
