@@ -99,6 +99,22 @@ def check_connection_params(params):
     return problems
 
 
+def build_client(params, pool_size=10, scale=1.0):
+    """An EmnifyClient for validated connection options (see :func:`connection_argument_spec`).
+
+    The private directory (the token cache, the shared request ledger, the send locks) is ``token_cache_dir`` or the
+    default one; the JWT is cached there only with ``token_cache``.
+    """
+    state_dir = params['token_cache_dir'] or default_cache_dir()
+    cache_dir = state_dir if params['token_cache'] else None
+    return EmnifyClient(
+        params['api_url'], params['application_token'], timeout=params['timeout'],
+        validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
+        retry_backoff=params['retry_backoff'], rate_limit_requests=params['rate_limit_requests'],
+        rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=pool_size,
+        state_dir=state_dir, simulator_scale=scale)
+
+
 def short_token_message(length):
     return ('application_token: too short (%d character%s); emnify application tokens are JWTs of hundreds of '
             'characters and at least %d are required, since Ansible hides the token wherever it occurs in the output: '
@@ -221,15 +237,7 @@ class EmnifyModule:
     @property
     def client(self):
         if self._client is None:
-            params = self.params
-            state_dir = params['token_cache_dir'] or default_cache_dir()
-            cache_dir = state_dir if params['token_cache'] else None
-            self._client = EmnifyClient(
-                params['api_url'], params['application_token'], timeout=params['timeout'],
-                validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
-                retry_backoff=params['retry_backoff'], rate_limit_requests=params['rate_limit_requests'],
-                rate_limit_window=params['rate_limit_window'], token_cache_dir=cache_dir, pool_size=self._pool_size,
-                state_dir=state_dir, simulator_scale=self._simulator_scale)
+            self._client = build_client(self.params, pool_size=self._pool_size, scale=self._simulator_scale)
         return self._client
 
     def api_usage(self):
