@@ -339,8 +339,8 @@ The ways of doing the work:
    endpoint id), one command with `wait: none` and its defaults otherwise. It looks up all devices with one
    `emnify_endpoint_info` call (one request per 1,000 endpoints of the fleet), splits the message on the controller
    with the code of `emnify_sms` (no request), sends with one `emnify_sms` task for all devices, and writes its JSON,
-   JUnit and Markdown reports with one `sms_rollout_report` task; its bookkeeping runs in Python (the
-   `emnify.iot.sms_rollout` filter). **emnify.iot role, ids trusted**: the same role with `sms_provisioning_lookup:
+   JUnit and Markdown reports with `sms_rollout_report`, all from one task (the `emnify.iot.sms_rollout` action
+   plugin, whose bookkeeping runs in Python). **emnify.iot role, ids trusted**: the same role with `sms_provisioning_lookup:
    false`, which trusts the ids and makes no lookup. **emnify.iot modules** (`hack/bench/collection.yml`, with
    `--tools collection`): the same work with the two modules alone. All use `concurrency: {concurrency}` (the default
    is 4; the benchmark uses {concurrency} so that, with the windows scaled down, the rate limit and not the 50 ms
@@ -413,8 +413,8 @@ full budget that the lookup task just spent. Each request counts for its window 
 which covers the time between a request leaving and arriving.
 
 **Wall time against the floor.** The role's own work runs in Python: its bookkeeping (device table, plan, send
-results, report) in the `emnify.iot.sms_rollout` filter, and its three report files are written by one
-`emnify.iot.sms_rollout_report` task. Before, Jinja loops over all devices and four file tasks took about 13 s at
+results, report) in the `emnify.iot.sms_rollout` action plugin, and its three report files are written by one
+`emnify.iot.sms_rollout_report` module run. Before, Jinja loops over all devices and four file tasks took about 13 s at
 1,000 devices and about 60 s at 5,000 on top of the send (the one-part first run took 43.9 s at 1,000 devices, 1.46 x
 the floor, and 207.1 s at 5,000, 1.38 x); the table above shows what is left. At 5,000 devices what remains outside
 the send is Ansible's cost of handing the rollout state (about 3 MB) from task to task and the lookup, 15 to 20 s. The

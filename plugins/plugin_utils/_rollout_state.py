@@ -1,18 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the emnify.iot collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The state of an ``sms_provisioning`` rollout and its transitions, on the controller.
+"""The state of an ``sms_provisioning`` rollout and its transitions.
 
-The role keeps one dictionary, the *state*: the device table (``devices``), each device's state
-(``status``), the payloads (``static``, or ``rendered`` per device), the result of every device and command
-(``results``, keyed ``<device key>/<command index>``), the API requests spent per step
-(``requests``) and whether the failure threshold stopped the rollout (``aborted``). Every step of the
-role is one function here that takes the state and a module result and returns the new state, so a
-rollout to thousands of devices costs the controller milliseconds per step instead of a Jinja loop.
-
-Pure Python, no Ansible imports: the filter plugin ``emnify.iot.sms_rollout`` is the only caller.
-Messages are planned with the same code as ``emnify_sms`` (``_sms_plan``), so the preflight refuses
-exactly what the module would refuse, without a request.
+One dictionary, the *state*: the device table (``devices``), each device's state (``status``), the payloads
+(``rendered`` per device), the result of every device and command (``results``, keyed
+``<device key>/<command index>``), the API requests spent per step (``requests``) and whether the failure
+threshold stopped the rollout (``aborted``). Each transition takes the state and a module result and returns
+the new state. Pure Python, no Ansible imports; the engine (``_rollout_engine``) is the only caller.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -21,12 +16,10 @@ __metaclass__ = type
 import re
 
 from ansible_collections.emnify.iot.plugins.module_utils._api_ids import DELIVERED, UNSUCCESSFUL_STATUSES
-from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message, split_for
 from ansible_collections.emnify.iot.plugins.module_utils._time import utcnow
 
 SELECTORS = ('id', 'name', 'iccid', 'imsi', 'msisdn')
 DONE_STATES = ('sent', 'delivered', 'replied')
-TEMPLATE_MARKERS = ('{{', '{%', '{#')
 
 
 def stamp(moment=None):
@@ -81,17 +74,14 @@ def _result_key(device_key, index):
     return '%s/%s' % (device_key, index)
 
 
+
 # Resolve -----------------------------------------------------------------------------------------
 
-def resolve(devices, lookup, max_fail_percentage=100, commands=None, plan_commands=None, since=None, no_log=True):
+def resolve(devices, lookup, max_fail_percentage=100):
     """Match each device item with the endpoint ``emnify_endpoint_info`` found for it; the initial state.
 
     A device fails the ``resolve`` step when nothing or more than one endpoint matches, when an earlier
-    item already names the same endpoint, or when the endpoint cannot receive SMS. With the raw
-    ``commands`` and none of them templated, every device gets their payloads as they are.
-
-    With the normalised ``plan_commands`` too, the plain payloads are also planned (:func:`plan`) in the same
-    step, which saves the controller one pass over the state.
+    item already names the same endpoint, or when the endpoint cannot receive SMS.
 
     ``lookup`` None (the role's ``sms_provisioning_lookup=false``) trusts the ids of the device list: emnify
     itself refuses an unknown id (404) or a device that cannot receive SMS (409) when it is sent to.
@@ -144,70 +134,28 @@ def resolve(devices, lookup, max_fail_percentage=100, commands=None, plan_comman
     requests = (lookup.get('api_usage') or {}).get('requests', 0) or 0
     state = {'devices': table, 'status': status, 'results': {}, 'requests': {'lookup': requests},
              'aborted': False, 'abort_reason': None, 'max_fail_percentage': float(max_fail_percentage),
-             'rendered': None, 'static': None}
-    if commands is not None and not is_templated(commands):
-        state = with_static_payloads(state, commands)
-        if plan_commands is not None:
-            state = plan(state, plan_commands, since, no_log)
+             'rendered': {}}
     return state
-
 
 # Payloads ----------------------------------------------------------------------------------------
 
-def is_templated(commands):
-    """Whether any payload or reply pattern of the raw commands holds Jinja and must be rendered per device."""
-    for command in commands or []:
-        for name in ('payload', 'reply_pattern'):
-            text = _text(command.get(name))
-            if any(marker in text for marker in TEMPLATE_MARKERS):
-                return True
-    return False
-
-
-def with_static_payloads(state, commands):
-    """The state with the same payload and reply pattern for every device (no template in any command)."""
+def with_rendered(state, rendered, failures=None):
+    """The state with the payloads and reply patterns rendered per device (``{key: {payloads, patterns}}``);
+    ``failures`` (``{key: reason}``) fails the devices whose templates could not be rendered."""
     state = _writable(state)
-    state['static'] = {'payloads': [_text(command.get('payload')).strip() for command in commands],
-                       'patterns': [_text(command.get('reply_pattern')).strip() for command in commands]}
-    state['rendered'] = None
-    return state
-
-
-def render_input(state, devices, lookup):
-    """What the payload templates see for each device that is still healthy: ``device`` and its ``endpoint`` as
-    the ``lookup`` (the ``emnify_endpoint_info`` result) returned it."""
-    endpoints = dict((str(endpoint.get('id')), endpoint) for endpoint in (lookup or {}).get('endpoints') or [])
-    if lookup is None:
-        endpoints = dict((str(device['endpoint_id']), {'id': device['endpoint_id']}) for device in state['devices'])
-    out = []
-    for device in state['devices']:
-        if state['status'][device['key']]['state'] != 'pending':
-            continue
-        item = plain(devices[device['number'] - 1])
-        item['vars'] = item.get('vars') or {}
-        item['label'] = device['label']
-        out.append({'key': device['key'], 'device': item, 'endpoint': endpoints.get(str(device['endpoint_id']))})
-    return out
-
-
-def with_rendered(state, rendered):
-    """The state with the payloads and reply patterns rendered per device (``{key: {payloads, patterns}}``)."""
-    state = _writable(state)
-    state['rendered'] = plain(rendered)
-    state['static'] = None
+    state['rendered'] = dict(state['rendered'], **rendered)
+    status = dict((key, {'state': 'failed', 'step': 'preflight', 'reason': reason}) for key, reason in (failures or {}).items())
+    state = _apply(state, 'render', {}, status, 0)
+    del state['requests']['render']  # rendering makes no request
     return state
 
 
 def _payload(state, key, index):
-    if state.get('rendered') is not None:
-        return state['rendered'][key]['payloads'][index]
-    return state['static']['payloads'][index]
+    return state['rendered'][key]['payloads'][index]
 
 
 def _pattern(state, key, index):
-    if state.get('rendered') is not None:
-        return state['rendered'][key]['patterns'][index]
-    return state['static']['patterns'][index]
+    return state['rendered'][key]['patterns'][index]
 
 
 def groups(state, indexes):
@@ -253,69 +201,6 @@ def _apply(state, step, results, status, requests):
                                                                       state['max_fail_percentage'], step))
     return state
 
-
-# Preflight ---------------------------------------------------------------------------------------
-
-def _spec_params(command, payload, since):
-    return {'payload': payload, 'encoding': command.get('encoding') or 'auto', 'max_parts': int(command.get('max_parts') or 10),
-            'source_address': command.get('source_address') or None, 'source_address_type': command.get('source_address_type') or None,
-            'validity': command.get('validity') or None, 'since': since or None, 'dcs': None, 'udh': None, 'reference_bits': 8,
-            'dest_address': None, 'expiry_date': None}
-
-
-def plan(state, commands, since=None, no_log=True, now=None):
-    """The preflight outside check mode: every distinct message is split with the module's own code, no request.
-
-    A message the module would refuse (over its part limit, a character outside the chosen alphabet, a bad
-    sender) fails the preflight for its devices only.
-    """
-    state = _writable(state)
-    results, status = {}, {}
-    for group in groups(state, [command['index'] for command in commands]):
-        command = commands[group['command']]
-        error, parts, encoding, dcs = None, None, None, None
-        try:
-            spec = build_message(_spec_params(command, group['payload'], since), now=now)
-            split, _reference = split_for(spec, group['endpoint_ids'][0], 0)
-            parts, encoding, dcs = len(split), spec.encoding, spec.dcs
-        except PlanError as exc:
-            error = str(exc)
-        for key in group['keys']:
-            results[_result_key(key, group['command'])] = {
-                'command': group['command'], 'state': 'refused' if error else 'planned', 'action': None, 'parts': parts,
-                'encoding': encoding, 'dcs': dcs, 'payload': None if no_log else group['payload'], 'sms_ids': [],
-                'sent_parts': 0, 'present_parts': 0, 'error': error}
-            if error and key not in status:
-                status[key] = {'state': 'failed', 'step': 'preflight', 'reason': '%s: %s' % (command['label'], error)}
-    return _apply(state, 'preflight', results, status, 0)
-
-
-def checked_plan(state, commands, plan_results, no_log=True):
-    """The preflight in check mode, from the check-mode ``emnify_sms`` results (one per message group, looped):
-    parts, encoding and what each device already has."""
-    state = _writable(state)
-    results, status, requests = {}, {}, 0
-    for result in plan_results or []:
-        group = result.get('item') or {}
-        command = commands[group['command']]
-        requests += (result.get('api_usage') or {}).get('requests', 0) or 0
-        refused = result.get('messages') is None
-        by_endpoint = dict((str(message.get('endpoint_id')), message) for message in result.get('messages') or [])
-        for position, key in enumerate(group['keys']):
-            message = by_endpoint.get(str(group['endpoint_ids'][position]))
-            failed_here = message is not None and message.get('failed', False)
-            error = module_error(result) if refused else (message.get('msg') if failed_here else None)
-            parts = (message or {}).get('parts') or []
-            results[_result_key(key, group['command'])] = {
-                'command': group['command'], 'state': 'refused' if refused else 'planned',
-                'action': message.get('action') if message is not None else None,
-                'parts': len(parts) or None, 'encoding': (message or {}).get('encoding'), 'dcs': (message or {}).get('dcs'),
-                'payload': None if no_log else group['payload'], 'sms_ids': [], 'sent_parts': 0,
-                'present_parts': sum(1 for part in parts if part.get('sms_id') is not None), 'error': error}
-            if (refused or failed_here) and key not in status:
-                status[key] = {'state': 'failed', 'step': 'preflight',
-                               'reason': '%s: %s' % (command['label'], error if error is not None else 'failed')}
-    return _apply(state, 'preflight', results, status, requests)
 
 
 # Sending and waiting -----------------------------------------------------------------------------
@@ -447,110 +332,3 @@ def polled(state, command, history, deadline, now=None):
     return _apply(state, command['label'], results, status, requests)
 
 
-# Report ------------------------------------------------------------------------------------------
-
-def public_url(url):
-    """The API URL without credentials, for the report."""
-    return re.sub(r'//[^/@]*@', '//', url or 'https://cdn.emnify.net')
-
-
-def report(state, commands, check, title, started_at, started_ts, api_url, no_log, now=None):
-    """The whole rollout as data: what the JSON, JUnit and Markdown reports and the summary are made from.
-    It never holds the application token; payloads only with ``no_log`` false."""
-    moment = now or utcnow()
-    devices = []
-    counts = dict(succeeded=0, failed=0, stopped=0, planned=0, to_send=0, sent=0, present=0)
-    failed_by_step = {}
-    per_command = dict((command['index'], dict(ok=0, failed=0, not_sent=0, parts_sent=0, parts_to_send=0)) for command in commands)
-    for device in state['devices']:
-        current = state['status'][device['key']]
-        entries, all_ok = [], True
-        for command in commands:
-            result = state['results'].get(_result_key(device['key'], command['index']))
-            tally = per_command[command['index']]
-            if result is not None and result.get('state') == 'planned' and not check:
-                result = dict(result, state='not_sent')
-            if result is None:
-                all_ok = False
-                tally['not_sent'] += 1
-                entry = {'number': command['number'], 'name': command['label'], 'status': 'not_planned' if check else 'not_sent'}
-            else:
-                entry = {'number': command['number'], 'name': command['label'], 'status': result['state']}
-                entry.update((key, value) for key, value in result.items() if key not in ('command', 'state'))
-                if result['state'] in ('failed', 'refused'):
-                    all_ok = False
-                    tally['failed'] += 1
-                elif result['state'] in DONE_STATES or result['state'] == 'planned':
-                    tally['ok'] += 1
-                else:
-                    all_ok = False
-                    if result['state'] == 'not_sent':
-                        tally['not_sent'] += 1
-                to_send = 0
-                if result['state'] == 'planned' and check and result.get('action') != 'already_sent':
-                    to_send = (result.get('parts') or 0) - (result.get('present_parts') or 0)
-                counts['to_send'] += to_send
-                counts['sent'] += result.get('sent_parts') or 0
-                counts['present'] += result.get('present_parts') or 0
-                tally['parts_sent'] += result.get('sent_parts') or 0
-                tally['parts_to_send'] += to_send
-                if check:
-                    entry['parts_to_send'] = to_send
-            entries.append(entry)
-        if current['state'] == 'failed':
-            device_status = 'failed'
-            counts['failed'] += 1
-            failed_by_step[current['step']] = failed_by_step.get(current['step'], 0) + 1
-        elif check:
-            device_status = 'planned'
-            counts['planned'] += 1
-        elif all_ok:
-            device_status = 'succeeded'
-            counts['succeeded'] += 1
-        else:
-            device_status = 'stopped'
-            counts['stopped'] += 1
-        devices.append({'number': device['number'], 'label': device['label'], 'selector': device['selector'],
-                        'endpoint': device['endpoint'], 'status': device_status, 'failed_at': current['step'],
-                        'reason': current['reason'], 'commands': entries})
-    summaries = []
-    for command in commands:
-        tally = per_command[command['index']]
-        summaries.append({'number': command['number'], 'name': command['label'], 'wait': command['wait'], 'timeout': command['timeout'],
-                          'encoding': command['encoding'], 'validity': command.get('validity'), 'max_parts': command['max_parts'],
-                          'source_address': command.get('source_address'), 'source_address_type': command.get('source_address_type'),
-                          'devices_ok': tally['ok'], 'devices_failed': tally['failed'], 'devices_not_sent': tally['not_sent'],
-                          'parts_sent': tally['parts_sent'], 'parts_to_send': tally['parts_to_send']})
-    if check:
-        outcome = 'planned'
-    elif state['aborted']:
-        outcome = 'stopped'
-    elif counts['failed']:
-        outcome = 'completed_with_failures'
-    else:
-        outcome = 'succeeded'
-    return {
-        'title': title,
-        'check_mode': bool(check),
-        'outcome': outcome,
-        'stopped_reason': (state.get('abort_reason') or '').strip() or None,
-        'started_at': started_at,
-        'finished_at': stamp(moment),
-        'duration_seconds': round(moment.timestamp() - float(started_ts), 1),
-        'api_url': public_url(api_url),
-        'payloads_hidden': bool(no_log),
-        'max_fail_percentage': state['max_fail_percentage'],
-        'summary': {
-            'devices': len(devices),
-            'succeeded': counts['succeeded'],
-            'failed': counts['failed'],
-            'stopped': counts['stopped'],
-            'planned': counts['planned'],
-            'failed_by_step': failed_by_step,
-            'parts_to_send': counts['to_send'],
-            'parts_sent': counts['sent'],
-            'parts_already_present': counts['present'],
-            'api_requests': dict(state['requests']),
-            'api_requests_total': sum(state['requests'].values())},
-        'commands': summaries,
-        'devices': devices}

@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``sms_provisioning`` rollout from start to end: resolve, render, preflight, send and wait, report.
+
+The engine talks to the API only through the collection's modules, called by ``run_module(name, args, check)``
+(``emnify_endpoint_info`` to resolve, ``emnify_sms`` with ``messages`` to send in bulk, ``emnify_sms_info`` to
+wait, ``sms_rollout_report`` to write the files). Templates are rendered by ``render(text, device, endpoint)``,
+time comes from ``clock`` and progress lines go to ``emit``: the action plugin ``emnify.iot.sms_rollout`` gives
+the real ones, the unit tests fakes.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_plan, _rollout_progress, _rollout_report, _rollout_state
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, module_error, plain
+
+POLL_CAP = 30.0
+# A bulk send is split so that each module run takes about this long at the rate limit, to show progress.
+CHUNK_SECONDS = 20.0
+DEFAULT_RATE = 2000 / 300.0
+
+
+class RenderError(Exception):
+    """A payload or reply pattern template that cannot be rendered for a device."""
+
+
+def _moment(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+
+
+def _omit_none(args):
+    return dict((key, value) for key, value in args.items() if value is not None)
+
+
+class Engine:
+    """One rollout. ``settings`` holds the role-wide values (see the action plugin's options)."""
+
+    def __init__(self, settings, commands, devices, run_module, render, clock, emit):
+        self.settings = settings
+        self.raw_commands = commands
+        self.devices = devices or []
+        self.run_module = run_module
+        self.render = render
+        self.clock = clock
+        self.started = clock.time()
+        self.progress = _rollout_progress.Progress(clock, emit, self.started)
+        self.emit = emit
+        self.commands = []
+        self.state = None
+        self.endpoints = {}
+
+    # helpers ----------------------------------------------------------------------------------------
+    def _module(self, name, args, check=False):
+        args = _omit_none(dict(args, **self.settings.get('connection') or {}))
+        return self.run_module(name, args, check) or {}
+
+    def _check(self):
+        return bool(self.settings.get('check'))
+
+    def _rate(self):
+        requests = self.settings.get('rate_limit_requests') or 2000
+        window = self.settings.get('rate_limit_window') or 300
+        return float(requests) / float(window) if window else DEFAULT_RATE
+
+    # steps ------------------------------------------------------------------------------------------
+    def run(self):
+        """The whole rollout; returns the action's result without ``failed`` for a rollout that ran (the role
+        decides from ``failure_message``)."""
+        settings = self.settings
+        started_at = _rollout_state.stamp(_moment(self.started))
+        defaults = dict((name, settings.get(name)) for name in ('source_address', 'source_address_type', 'encoding', 'validity',
+                                                                 'max_parts', 'wait', 'wait_timeout'))
+        self.commands, problems = _rollout_plan.definition(self.raw_commands, defaults, self.devices, settings.get('lookup', True))
+        problems += _rollout_plan.setting_problems(settings.get('max_fail_percentage', 100), settings.get('poll_interval', 2),
+                                                   settings.get('concurrency', 4), settings.get('report_slice'))
+        if problems:
+            message = 'The rollout definition has mistakes, nothing was sent: %s' % '; '.join(problems)
+            return {'changed': False, 'report': {}, 'summary': [], 'failure_message': message}
+        lookup = self._resolve()
+        if lookup is not None and lookup.get('failed'):
+            message = 'The devices could not be looked up, nothing was sent: %s' % module_error(lookup)
+            return {'changed': False, 'report': {}, 'summary': [], 'failure_message': message}
+        self._render()
+        self._preflight()
+        if not self._check():
+            for command in self.commands:
+                if self.state['aborted']:
+                    break
+                self._send(command)
+                if command['wait'] != 'none':
+                    self._wait(command)
+        report = _rollout_report.report(self.state, self.commands, self._check(), settings.get('title'), started_at, self.started,
+                                        settings.get('api_url'), settings.get('no_log', True), now=_moment(self.clock.time()))
+        written = self._write(report)
+        summary = _rollout_report.summary_lines(report)
+        failure = _rollout_report.failure_message(report, settings.get('fail_on_device_errors', True), written.get('path'))
+        if written.get('error'):
+            failure = ('%s ' % failure if failure else '') + 'The report could not be written: %s' % written['error']
+        return {'changed': report['summary']['parts_sent'] > 0, 'report': report, 'summary': summary, 'failure_message': failure,
+                'report_files': written.get('files') or {}}
+
+    def _resolve(self):
+        lookup = None
+        if self.settings.get('lookup', True):
+            selectors = dict((field, []) for field in SELECTORS)
+            for item in self.devices:
+                for field in SELECTORS:
+                    if isinstance(item, dict) and item.get(field) is not None:
+                        value = item[field]
+                        selectors[field].append(value if field == 'id' else str(value).strip())
+            self.progress.show(lambda: 'Looking up %d devices' % len(self.devices), force=True)
+            lookup = self._module('emnify.iot.emnify_endpoint_info', dict((key, value) for key, value in selectors.items() if value))
+            if lookup.get('failed'):
+                return lookup
+            self.endpoints = dict((str(endpoint.get('id')), endpoint) for endpoint in lookup.get('endpoints') or [])
+        self.state = _rollout_state.resolve(self.devices, lookup, float(self.settings.get('max_fail_percentage', 100)))
+        return lookup
+
+    def _render(self):
+        rendered, failures = {}, {}
+        for device in self.state['devices']:
+            if self.state['status'][device['key']]['state'] != 'pending':
+                continue
+            item = plain(self.devices[device['number'] - 1])
+            item['vars'] = item.get('vars') or {}
+            item['label'] = device['label']
+            endpoint = self.endpoints.get(str(device['endpoint_id'])) or {'id': device['endpoint_id']}
+            payloads, patterns = [], []
+            try:
+                for command in self.commands:
+                    payloads.append(self._field(command, 'payload', item, endpoint))
+                    patterns.append(self._field(command, 'reply_pattern', item, endpoint))
+            except RenderError as exc:
+                failures[device['key']] = str(exc)
+                continue
+            rendered[device['key']] = {'payloads': payloads, 'patterns': patterns}
+        self.state = _rollout_state.with_rendered(self.state, rendered, failures)
+
+    def _field(self, command, name, item, endpoint):
+        text = command.get(name)
+        if text is None:
+            return ''
+        if _rollout_plan.is_template(text):
+            try:
+                text = self.render(text, item, endpoint)
+            except RenderError as exc:
+                raise RenderError('%s: the %s template failed: %s' % (command['label'], name.replace('_', ' '), exc))
+        text = '' if text is None else str(text).strip()
+        if name == 'reply_pattern' and text:
+            try:
+                _rollout_plan.re.compile(text)
+            except _rollout_plan.re.error as exc:
+                raise RenderError('%s: the reply pattern %s is not a regular expression: %s' % (command['label'], text, exc))
+        return text
+
+    def _preflight(self):
+        since, no_log = self.settings.get('since'), self.settings.get('no_log', True)
+        if not self._check():
+            self.state = _rollout_plan.plan(self.state, self.commands, since, no_log)
+            return
+        results = []
+        groups = _rollout_state.groups(self.state, [command['index'] for command in self.commands])
+        for position, group in enumerate(groups, 1):
+            command = self.commands[group['command']]
+            self.progress.show(lambda: 'Planning: message %d of %d' % (position, len(groups)))
+            result = self._module('emnify.iot.emnify_sms', self._sms_args(command, endpoint_id=group['endpoint_ids'],
+                                                                            payload=group['payload']), check=True)
+            results.append(dict(result, item=group))
+        self.state = _rollout_plan.checked_plan(self.state, self.commands, results, no_log)
+
+    def _sms_args(self, command, **args):
+        return _omit_none(dict(args, source_address=command.get('source_address'), source_address_type=command.get('source_address_type'),
+                               encoding=command['encoding'], validity=command.get('validity'), max_parts=command['max_parts'],
+                               since=self.settings.get('since'), concurrency=self.settings.get('concurrency', 4),
+                               hide_payload=self.settings.get('no_log', True)))
+
+    def _chunk_size(self, messages):
+        parts = 1
+        for result in self.state['results'].values():
+            parts = max(parts, result.get('parts') or 1)
+        size = int(CHUNK_SECONDS * self._rate() / (1 + parts))
+        return max(size, 4 * int(self.settings.get('concurrency', 4)), 1)
+
+    def _send(self, command):
+        messages = _rollout_state.messages(self.state, command['index'])
+        if not messages:
+            return
+        started_at = _rollout_state.stamp(_moment(self.clock.time()))
+        size = self._chunk_size(messages)
+        combined = {'messages': [], 'api_usage': {'requests': 0}}
+        tally = {'done': 0, 'parts': 0, 'failed': 0}
+        rate = self._rate()
+
+        def describe():
+            left = (len(messages) - tally['done']) * 2 / rate if tally['done'] < len(messages) else 0
+            return _rollout_progress.send_line(command, tally['done'], len(messages), tally['parts'], tally['failed'], left)
+
+        self.progress.show(describe)
+        for start in range(0, len(messages), size):
+            chunk = messages[start:start + size]
+            result = self._module('emnify.iot.emnify_sms', self._sms_args(command, messages=chunk))
+            answered = dict((str(message.get('endpoint_id')), message) for message in result.get('messages') or [])
+            for message in chunk:
+                one = answered.get(str(message['endpoint_id']))
+                if one is None:
+                    one = {'endpoint_id': message['endpoint_id'], 'failed': True, 'msg': str(module_error(result))}
+                combined['messages'].append(one)
+                tally['parts'] += sum(1 for part in one.get('parts') or [] if part.get('sent') is True)
+                tally['failed'] += 1 if one.get('failed') else 0
+            combined['api_usage']['requests'] += (result.get('api_usage') or {}).get('requests', 0) or 0
+            tally['done'] += len(chunk)
+            self.progress.show(describe, force=tally['done'] == len(messages))
+        self.state = _rollout_state.sent(self.state, command, combined, started_at, now=_moment(self.clock.time()))
+
+    def _wait(self, command):
+        deadline = self.clock.time() + command['timeout']
+        interval = float(self.settings.get('poll_interval', 2))
+        direction = 'all' if command['wait'] == 'reply' else 'mt'
+
+        def describe():
+            counts = _rollout_progress.count_states(self.state, command['index'])
+            return _rollout_progress.wait_line(command, counts, deadline - self.clock.time())
+
+        while True:
+            waiting = _rollout_state.waiting_ids(self.state, command['index'])
+            if not waiting:
+                break
+            self.progress.show(describe)
+            self.progress.sleep(max(0.0, min(interval, deadline - self.clock.time())))
+            history = self._module('emnify.iot.emnify_sms_info', {'endpoint_id': waiting, 'direction': direction})
+            self.state = _rollout_state.polled(self.state, command, history, deadline, now=_moment(self.clock.time()))
+            interval = min(interval * 1.5, POLL_CAP)
+        self.progress.show(describe, force=True)
+
+    def _write(self, report):
+        directory = self.settings.get('report_dir')
+        if not directory:
+            return {}
+        name = self.settings.get('report_name') or 'sms-provisioning'
+        if self.settings.get('report_slice'):
+            name += '-%s' % self.settings['report_slice']
+        result = self.run_module('emnify.iot.sms_rollout_report', {'report': report, 'path': directory, 'name': name}, False) or {}
+        if result.get('failed'):
+            return {'path': directory, 'error': module_error(result)}
+        return {'path': directory, 'files': result.get('files')}

@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the emnify.iot collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The whole rollout with fake modules and a fake clock: what is called, in which order, and what is printed."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import re
+
+from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_progress
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_engine import Engine, RenderError
+
+START = 1796126400.0  # 2026-12-01T12:00:00Z
+
+
+class Clock:
+    def __init__(self):
+        self.now = START
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds > 0
+        self.now += seconds
+
+
+class FakeApi:
+    """The modules as the engine sees them: endpoints 100.. are ready; an SMS is delivered ``deliver_after`` seconds
+    after it was sent, except to the ``offline`` endpoints, whose SMS expire."""
+
+    def __init__(self, clock, count, offline=(), deliver_after=30, replies=None):
+        self.clock = clock
+        self.count = count
+        self.offline = set(offline)
+        self.deliver_after = deliver_after
+        self.replies = replies or {}
+        self.calls = []
+        self.sent = {}
+        self.next_id = 1
+
+    def __call__(self, name, args, check):
+        self.calls.append((name, dict(args), check))
+        self.clock.now += 0.5
+        short = name.split('.')[-1]
+        return getattr(self, short)(args, check)
+
+    def emnify_endpoint_info(self, args, check):
+        ids = args.get('id', [])
+        return {'lookups': [{'field': 'id', 'value': str(one), 'endpoint_ids': [one] if 100 <= one < 100 + self.count else []}
+                            for one in ids],
+                'endpoints': [{'id': one, 'name': 'device-%d' % one, 'sms_ready': True, 'status': {'name': 'enabled'}}
+                              for one in ids if 100 <= one < 100 + self.count],
+                'api_usage': {'requests': 1}}
+
+    def emnify_sms(self, args, check):
+        messages = args.get('messages') or [{'endpoint_id': one, 'payload': args['payload']} for one in args['endpoint_id']]
+        out = []
+        for message in messages:
+            if check:
+                out.append({'endpoint_id': message['endpoint_id'], 'action': 'would_send', 'encoding': 'gsm7', 'parts': [{'sms_id': None}]})
+                continue
+            sms_id = self.next_id
+            self.next_id += 1
+            self.sent.setdefault(message['endpoint_id'], []).append((sms_id, message['payload'], self.clock.now))
+            out.append({'endpoint_id': message['endpoint_id'], 'action': 'sent', 'encoding': 'gsm7',
+                        'parts': [{'sms_id': sms_id, 'sent': True, 'status': {'name': 'buffered'}}]})
+        return {'messages': out, 'api_usage': {'requests': 2 * len(messages)}}
+
+    def emnify_sms_info(self, args, check):
+        messages = []
+        for endpoint_id in args['endpoint_id']:
+            for sms_id, payload, at in self.sent.get(endpoint_id, []):
+                if endpoint_id in self.offline:
+                    status = (6, 'expired') if self.clock.now - at >= self.deliver_after else (3, 'buffered')
+                else:
+                    status = (4, 'delivered') if self.clock.now - at >= self.deliver_after else (3, 'buffered')
+                date = '2026-12-01T12:%02d:%02dZ' % divmod(int(at - START), 60)
+                messages.append({'endpoint_id': endpoint_id, 'direction': 'mt', 'parts': [
+                    {'id': sms_id, 'status': {'id': status[0], 'name': status[1]}, 'submit_date': date}]})
+                if status[0] == 4 and endpoint_id in self.replies:
+                    messages.append({'endpoint_id': endpoint_id, 'direction': 'mo', 'payload': self.replies[endpoint_id],
+                                     'submit_date': date})
+        return {'messages': messages, 'api_usage': {'requests': len(args['endpoint_id'])}}
+
+    def sms_rollout_report(self, args, check):
+        return {'files': {'json': args['path'] + '/x.json'}}
+
+
+SETTINGS = {'lookup': True, 'max_fail_percentage': 100, 'poll_interval': 2, 'concurrency': 4, 'no_log': True, 'title': 'T',
+            'wait': 'delivered', 'wait_timeout': 300, 'encoding': 'auto', 'max_parts': 10, 'fail_on_device_errors': True,
+            'report_dir': '/reports'}
+
+
+def _render(text, device, endpoint):
+    names = {'device': device, 'endpoint': endpoint}
+
+    def value(match):
+        path = match.group(1).split('.')
+        current = names[path[0]]
+        for part in path[1:]:
+            if part not in current:
+                raise RenderError("'dict object' has no attribute '%s'" % part)
+            current = current[part]
+        return str(current)
+    return re.sub(r'\{\{\s*([a-z_.]+)\s*\}\}', value, text)
+
+
+def _run(count=3, commands=None, api=None, clock=None, **settings):
+    clock = clock or Clock()
+    api = api or FakeApi(clock, count)
+    lines = []
+    devices = [{'id': 100 + number, 'vars': {'apn': 'apn%d' % number}} for number in range(count)]
+    if commands is None:
+        commands = [{'name': 'APN', 'payload': 'APN,{{ device.vars.apn }}'}]
+    engine = Engine(dict(SETTINGS, **settings), commands, devices,
+                    api, _render, clock, lines.append)
+    return engine.run(), api, lines
+
+
+def test_one_lookup_one_bulk_send_and_polls_until_delivered():
+    result, api, lines = _run()
+    names = [call[0].split('.')[-1] for call in api.calls]
+    assert names[0] == 'emnify_endpoint_info' and names[1] == 'emnify_sms' and names[-1] == 'sms_rollout_report'
+    assert set(names[2:-1]) == {'emnify_sms_info'}
+    assert api.calls[1][1]['messages'] == [{'endpoint_id': 100, 'payload': 'APN,apn0'}, {'endpoint_id': 101, 'payload': 'APN,apn1'},
+                                           {'endpoint_id': 102, 'payload': 'APN,apn2'}]
+    assert not api.calls[1][2]
+    assert result['report']['outcome'] == 'succeeded' and result['failure_message'] is None
+    assert [device['commands'][0]['status'] for device in result['report']['devices']] == ['delivered'] * 3
+    assert result['summary'][0].startswith('T: succeeded in')
+    assert any('waiting for delivery: 3 delivered, 0 failed, 0 still waiting' in line for line in lines)
+
+
+def test_check_mode_plans_with_check_mode_module_runs_and_sends_nothing():
+    result, api, _lines = _run(check=True)
+    assert all(call[2] for call in api.calls if call[0].endswith('emnify_sms'))
+    assert api.sent == {}
+    assert result['report']['outcome'] == 'planned' and result['report']['summary']['parts_to_send'] == 3
+
+
+def test_a_template_error_fails_only_its_device_and_names_the_command():
+    commands = [{'name': 'Server', 'payload': 'SERVER,{{ device.vars.server }}', 'wait': 'none'}]
+    clock = Clock()
+    api = FakeApi(clock, 2)
+    lines = []
+    devices = [{'id': 100, 'vars': {'server': 'a'}}, {'id': 101}]
+    result = Engine(dict(SETTINGS), commands, devices, api, _render, clock, lines.append).run()
+    first, second = result['report']['devices']
+    assert first['status'] == 'succeeded'
+    assert second['status'] == 'failed' and second['failed_at'] == 'preflight'
+    assert second['reason'] == "Server: the payload template failed: 'dict object' has no attribute 'server'"
+    assert result['failure_message'].startswith('1 of 2 devices failed: id=101')
+    assert api.sent.keys() == {100}
+
+
+def test_a_definition_mistake_sends_nothing_and_calls_no_module():
+    result, api, _lines = _run(commands=[])
+    assert api.calls == [] and result['report'] == {}
+    assert result['failure_message'].startswith('The rollout definition has mistakes, nothing was sent: sms_provisioning_commands')
+
+
+def test_wait_reply_without_a_pattern_takes_any_reply():
+    clock = Clock()
+    api = FakeApi(clock, 1, replies={100: 'whatever'})
+    result, _api, _lines = _run(count=1, commands=[{'name': 'Ask', 'payload': 'Q', 'wait': 'reply'}], api=api, clock=clock)
+    assert result['report']['devices'][0]['commands'][0]['status'] == 'replied'
+
+
+def test_an_expired_sms_fails_its_device_and_the_next_command_skips_it():
+    clock = Clock()
+    api = FakeApi(clock, 3, offline={101})
+    result, _api, _lines = _run(commands=[{'name': 'A', 'payload': 'A'}, {'name': 'B', 'payload': 'B', 'wait': 'none'}], api=api, clock=clock)
+    assert [payload for _id, payload, _at in api.sent[101]] == ['A']
+    assert [payload for _id, payload, _at in api.sent[100]] == ['A', 'B']
+    assert result['report']['outcome'] == 'completed_with_failures'
+
+
+def test_progress_lines_during_a_long_wait_are_spaced_and_never_silent_for_long():
+    clock = Clock()
+    api = FakeApi(clock, 60, deliver_after=90)
+    stamps = []
+    _result, _api, lines = _run(count=60, api=api, clock=clock)
+    assert len(lines) >= 5
+    # spacing: rerun with a recording emit
+    clock = Clock()
+    api = FakeApi(clock, 60, deliver_after=90)
+    devices = [{'id': 100 + number, 'vars': {'apn': 'x'}} for number in range(60)]
+    Engine(dict(SETTINGS), [{'name': 'APN', 'payload': 'APN,{{ device.vars.apn }}'}], devices, api, _render, clock,
+           lambda line: stamps.append(clock.now)).run()
+    gaps = [later - earlier for earlier, later in zip(stamps, stamps[1:])]
+    assert max(gaps) <= _rollout_progress.MAX_SILENCE + 1
+    assert stamps[-1] - stamps[0] >= 90
+
+
+def test_a_large_send_is_split_into_chunks_that_each_show_progress():
+    clock = Clock()
+    api = FakeApi(clock, 500, deliver_after=0)
+    result, _api, lines = _run(count=500, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
+                               rate_limit_requests=300, rate_limit_window=60)
+    sends = [call for call in api.calls if call[0].endswith('emnify_sms')]
+    assert len(sends) == 10 and sum(len(call[1]['messages']) for call in sends) == 500
+    assert result['report']['summary']['parts_sent'] == 500
+    assert any('sent to 500 of 500 devices, 500 parts sent, 0 failed' in line for line in lines)
+
+
+def test_progress_prints_at_most_one_line_per_gap_unless_forced():
+    clock = Clock()
+    lines = []
+    progress = _rollout_progress.Progress(clock, lines.append, clock.time())
+    progress.show(lambda: 'a')
+    progress.show(lambda: 'b')
+    clock.now += 5
+    progress.show(lambda: 'c')
+    progress.show(lambda: 'd', force=True)
+    progress.sleep(50)
+    assert lines == ['a (0s elapsed)', 'c (5s elapsed)', 'd (5s elapsed)', 'd (25s elapsed)', 'd (45s elapsed)']
+    assert _rollout_progress.duration(3725) == '1h02m' and _rollout_progress.duration(65) == '1m05s'
