@@ -74,6 +74,14 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def _once(message):
+    """ansible-core 2.16 repeats a Jinja error as "X. X"; say it once."""
+    half = (len(message) - 2) // 2
+    if len(message) > 2 and message[:half] == message[half + 2:] and message[half:half + 2] == '. ':
+        return message[:half]
+    return message
+
+
 class _Clock:
     @staticmethod
     def time():
@@ -184,7 +192,7 @@ class ActionModule(ActionBase):
             try:
                 value = templar.template(text)
             except Exception as exc:  # any Jinja error fails this device only, with its message
-                raise RenderError(to_text(exc))
+                raise RenderError(_once(to_text(exc)))
             return to_text(value)
         return render
 

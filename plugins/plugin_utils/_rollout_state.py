@@ -145,9 +145,7 @@ def with_rendered(state, rendered, failures=None):
     state = _writable(state)
     state['rendered'] = dict(state['rendered'], **rendered)
     status = dict((key, {'state': 'failed', 'step': 'preflight', 'reason': reason}) for key, reason in (failures or {}).items())
-    state = _apply(state, 'render', {}, status, 0)
-    del state['requests']['render']  # rendering makes no request
-    return state
+    return _apply(state, 'preflight', {}, status, 0)
 
 
 def _payload(state, key, index):
