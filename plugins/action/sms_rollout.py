@@ -56,6 +56,12 @@ ARGUMENT_SPEC = dict(
     fail_on_device_errors=dict(type='bool', default=True),
     hide_payload=dict(type='bool', default=True),
     plan_only=dict(type='bool', default=False),
+    waves=dict(type='list', elements='raw'),
+    wave_pause=dict(type='float', default=0),
+    halt_failure_percentage=dict(type='float', default=100),
+    halt_min_devices=dict(type='int', default=1),
+    price_per_part=dict(type='float'),
+    budget=dict(type='dict'),
     report_dir=dict(type='str'),
     report_name=dict(type='str', default='sms-provisioning'),
     report_slice=dict(type='str'),
@@ -137,9 +143,8 @@ class ActionModule(ActionBase):
         engine = Engine(settings, commands, args['devices'], self._run_module_for(task_vars), self._render_for(task_vars),
                         _Clock(), self._emit)
         result.update(engine.run())
-        report = result.get('report')
-        if report:
-            result['ansible_facts'] = {'sms_provisioning_result': report, 'sms_provisioning_report': report}
+        report = result.get('report') or {}
+        result['ansible_facts'] = {'sms_provisioning_result': report, 'sms_provisioning_report': report}
         return result
 
     # the commands, untemplated -------------------------------------------------------------------

@@ -17,7 +17,8 @@ description:
     pattern per device, checks every message before anything is sent, sends each command to every device still
     healthy with M(emnify.iot.emnify_sms) (O(emnify.iot.emnify_sms#module:messages), in chunks), waits with
     M(emnify.iot.emnify_sms_info), and builds the report. The modules are the only code that talks to the API.
-  - Prints a progress line at most every 5 seconds, and at least every 20 seconds while it sends or waits.
+  - Prints a forecast (SMS parts by encoding, API requests, time at the rate limit, cost) before it sends, and a
+    progress line at most every 5 seconds, and at least every 20 seconds while it sends or waits.
 author:
   - emnify.iot maintainers (@emnify)
 options:
@@ -98,6 +99,36 @@ options:
     description: Only plan, as in check mode.
     type: bool
     default: false
+  waves:
+    description:
+      - Split the devices, in list order, into consecutive waves. Each entry is the cumulative number of devices reached
+        by the end of that wave, a count or a percentage of all devices (V("10%")); the last is normally V("100%").
+        Devices after the last entry are sent nothing.
+      - Each wave runs every command before the next starts. Without it, one wave of all devices.
+    type: list
+    elements: raw
+  wave_pause:
+    description: Seconds to pause between two waves.
+    type: float
+    default: 0
+  halt_failure_percentage:
+    description:
+      - Halt the rollout when more than this percentage of a wave's devices has failed (once at least
+        O(halt_min_devices) of them failed or finished); later waves are sent nothing and the report says V(halted).
+    type: float
+    default: 100
+  halt_min_devices:
+    description: How many devices of a wave must have failed or finished before the wave can halt the rollout.
+    type: int
+    default: 1
+  price_per_part:
+    description: The price of one SMS part, for the cost in the forecast.
+    type: float
+  budget:
+    description:
+      - Limits the forecast must keep, a dict with C(parts) and/or C(requests). A forecast over either fails the
+        rollout in its preflight, with nothing sent and a message naming what was exceeded.
+    type: dict
   report_dir:
     description: The directory of the report files (relative to the current directory); none are written without it.
     type: str
@@ -152,7 +183,13 @@ EXAMPLES = r'''
 
 RETURN = r'''
 report:
-  description: The whole rollout as data, the content of the JSON report (empty when the definition had mistakes).
+  description:
+    - The whole rollout as data, the content of the JSON report (empty when the definition had mistakes). It is also
+      set as the fact C(sms_provisioning_result).
+    - Its C(outcome) is V(planned), V(succeeded), V(completed_with_failures), V(stopped) or V(halted); C(halted_wave)
+      names the wave that halted; C(forecast) holds C(parts), C(parts_by_encoding), C(requests), C(requests_by_kind),
+      C(seconds) and C(cost) (with O(price_per_part)); each of C(devices) has C(facts), the named groups its replies
+      matched.
   returned: always
   type: dict
 summary:

@@ -15,7 +15,10 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_plan, _rollout_progress, _rollout_report, _rollout_state
+import math
+
+from ansible_collections.emnify.iot.plugins.plugin_utils import (_rollout_forecast, _rollout_plan, _rollout_progress, _rollout_report,
+                                                                  _rollout_state)
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, module_error, plain
 
 POLL_CAP = 30.0
@@ -50,6 +53,7 @@ class Engine:
         self.progress = _rollout_progress.Progress(clock, emit, self.started)
         self.emit = emit
         self.commands = []
+        self.prefix = ''
         self.state = None
         self.endpoints = {}
 
@@ -77,6 +81,10 @@ class Engine:
         self.commands, problems = _rollout_plan.definition(self.raw_commands, defaults, self.devices, settings.get('lookup', True))
         problems += _rollout_plan.setting_problems(settings.get('max_fail_percentage', 100), settings.get('poll_interval', 2),
                                                    settings.get('concurrency', 4), settings.get('report_slice'))
+        waves, wave_problems = _rollout_plan.waves(settings.get('waves'), len(self.devices))
+        problems += wave_problems
+        problems += _rollout_plan.guard_problems(settings.get('halt_failure_percentage', 100), settings.get('halt_min_devices', 1),
+                                                 settings.get('budget'), settings.get('price_per_part'), settings.get('wave_pause', 0))
         if problems:
             message = 'The rollout definition has mistakes, nothing was sent: %s' % '; '.join(problems)
             return {'changed': False, 'report': {}, 'summary': [], 'failure_message': message}
@@ -86,15 +94,16 @@ class Engine:
             return {'changed': False, 'report': {}, 'summary': [], 'failure_message': message}
         self._render()
         self._preflight()
-        if not self._check():
-            for command in self.commands:
-                if self.state['aborted']:
-                    break
-                self._send(command)
-                if command['wait'] != 'none':
-                    self._wait(command)
+        forecast = _rollout_forecast.forecast(self.state, self.commands, self._rate(), settings.get('price_per_part'), self._check())
+        self.progress.show(lambda: _rollout_report.forecast_line(forecast), force=True)
+        exceeded = _rollout_forecast.over_budget(forecast, settings.get('budget'))
+        if exceeded:
+            self.state = _rollout_state.stop(self.state, '%s; nothing was sent' % exceeded)
+        elif not self._check():
+            self._waves(waves)
         report = _rollout_report.report(self.state, self.commands, self._check(), settings.get('title'), started_at, self.started,
-                                        settings.get('api_url'), settings.get('no_log', True), now=_moment(self.clock.time()))
+                                        settings.get('api_url'), settings.get('no_log', True), now=_moment(self.clock.time()),
+                                        forecast=forecast)
         written = self._write(report)
         summary = _rollout_report.summary_lines(report)
         failure = _rollout_report.failure_message(report, settings.get('fail_on_device_errors', True), written.get('path'))
@@ -102,6 +111,54 @@ class Engine:
             failure = ('%s ' % failure if failure else '') + 'The report could not be written: %s' % written['error']
         return {'changed': report['summary']['parts_sent'] > 0, 'report': report, 'summary': summary, 'failure_message': failure,
                 'report_files': written.get('files') or {}}
+
+    def _waves(self, waves):
+        """Each wave runs every command before the next wave starts; a wave whose failure rate passes the halt
+        threshold halts the rollout."""
+        keys = [device['key'] for device in self.state['devices']]
+        self.state = _rollout_state.queue(self.state, keys)
+        start = 0
+        for number, end in enumerate(waves, 1):
+            wave = keys[start:end]
+            start = end
+            self.state = _rollout_state.release(self.state, wave)
+            released = [key for key in wave if self.state['status'][key]['state'] == 'pending']
+            self.prefix = ('wave %d of %d: ' % (number, len(waves))) if len(waves) > 1 else ''
+            for command in self.commands:
+                if self.state['aborted'] or self._halted(number, released):
+                    break
+                self._send(command)
+                if command['wait'] != 'none':
+                    self._wait(command)
+            halted = self.state['aborted'] or self.state.get('halted_wave') or self._halted(number, released)
+            self.state = _rollout_state.finish(self.state, released)
+            if halted:
+                break
+            pause = float(self.settings.get('wave_pause') or 0)
+            if number < len(waves) and pause > 0:
+                self.progress.show(lambda: 'wave %d of %d done; pausing %s before the next wave' % (
+                    number, len(waves), _rollout_progress.duration(pause)), force=True)
+                self.progress.sleep(pause)
+        self.prefix = ''
+
+    def _halted(self, number, released):
+        """Whether wave ``number`` failed too often (and halt the rollout if so)."""
+        if self.state.get('halted_wave'):
+            return True
+        threshold = float(self.settings.get('halt_failure_percentage', 100))
+        failed = sum(1 for key in released if self.state['status'][key]['state'] == 'failed')
+        settled = sum(1 for key in released if self.state['status'][key]['state'] in ('failed', 'done') or
+                      all((self.state['results'].get(_rollout_state._result_key(key, command['index'])) or {}).get('state')
+                          in _rollout_state.DONE_STATES for command in self.commands))
+        if not released or settled < int(self.settings.get('halt_min_devices', 1)):
+            return False
+        rate = 100.0 * failed / len(released)
+        if rate <= threshold:
+            return False
+        reason = ('%d of %d devices of wave %d failed (%.1f %%, more than sms_provisioning_halt_failure_percentage %g); '
+                  'no later wave was sent anything' % (failed, len(released), number, rate, threshold))
+        self.state = _rollout_state.halt(self.state, reason, number)
+        return True
 
     def _resolve(self):
         lookup = None
@@ -197,7 +254,7 @@ class Engine:
 
         def describe():
             left = (len(messages) - tally['done']) * 2 / rate if tally['done'] < len(messages) else 0
-            return _rollout_progress.send_line(command, tally['done'], len(messages), tally['parts'], tally['failed'], left)
+            return self.prefix + _rollout_progress.send_line(command, tally['done'], len(messages), tally['parts'], tally['failed'], left)
 
         self.progress.show(describe)
         for start in range(0, len(messages), size):
@@ -223,7 +280,7 @@ class Engine:
 
         def describe():
             counts = _rollout_progress.count_states(self.state, command['index'])
-            return _rollout_progress.wait_line(command, counts, deadline - self.clock.time())
+            return self.prefix + _rollout_progress.wait_line(command, counts, deadline - self.clock.time())
 
         while True:
             waiting = _rollout_state.waiting_ids(self.state, command['index'])

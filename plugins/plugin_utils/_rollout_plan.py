@@ -211,3 +211,66 @@ def setting_problems(max_fail_percentage, poll_interval, concurrency, report_sli
     if not 1 <= int(concurrency) <= 64:
         problems.append('sms_provisioning_concurrency must be between 1 and 64')
     return problems
+
+
+def waves(entries, total):
+    """The end of each wave as a device count (cumulative, in list order), and the mistakes in
+    ``sms_provisioning_waves``. Without entries there is one wave of all devices."""
+    if not entries:
+        return [total], []
+    if not isinstance(entries, list):
+        return [total], ['sms_provisioning_waves: must be a list of device counts or "N%" strings']
+    ends, problems = [], []
+    for position, entry in enumerate(entries):
+        where = 'sms_provisioning_waves[%d]' % position
+        text = str(entry).strip()
+        try:
+            if isinstance(entry, bool):
+                raise ValueError(entry)
+            if text.endswith('%'):
+                percent = float(text[:-1])
+                if not 0 < percent <= 100:
+                    raise ValueError(entry)
+                end = int(-(-total * percent // 100))
+            else:
+                end = _integer(entry)
+                if end <= 0:
+                    raise ValueError(entry)
+        except (TypeError, ValueError):
+            problems.append('%s: must be a positive device count or a percentage such as "10%%", got %r' % (where, entry))
+            continue
+        end = min(end, total)
+        if ends and end <= ends[-1]:
+            problems.append('%s: the waves are cumulative, so %r (%d devices) must reach more devices than the wave before (%d)'
+                            % (where, entry, end, ends[-1]))
+            continue
+        ends.append(end)
+    return ends or [total], problems
+
+
+def guard_problems(halt_failure_percentage, halt_min_devices, budget, price_per_part, wave_pause):
+    """The mistakes in the halt threshold, the budget, the price and the pause between waves."""
+    problems = []
+    if not 0 <= float(halt_failure_percentage) <= 100:
+        problems.append('sms_provisioning_halt_failure_percentage must be between 0 and 100')
+    if int(halt_min_devices) < 1:
+        problems.append('sms_provisioning_halt_min_devices must be at least 1')
+    if float(wave_pause or 0) < 0:
+        problems.append('sms_provisioning_wave_pause must not be negative')
+    if price_per_part is not None and float(price_per_part) < 0:
+        problems.append('sms_provisioning_price_per_part must not be negative')
+    if budget:
+        if not isinstance(budget, dict):
+            problems.append('sms_provisioning_budget: must be a dict with parts and/or requests')
+        else:
+            unknown = sorted(str(key) for key in budget if key not in ('parts', 'requests'))
+            if unknown:
+                problems.append('sms_provisioning_budget: unknown key %s (known: parts, requests)' % ', '.join(unknown))
+            for name in ('parts', 'requests'):
+                value = budget.get(name)
+                try:
+                    if value is not None and _integer(value) < 0:
+                        raise ValueError(value)
+                except (TypeError, ValueError):
+                    problems.append('sms_provisioning_budget.%s: must be a number of at least 0, got %r' % (name, value))
+    return problems

@@ -12,6 +12,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.emnify.iot.plugins.module_utils._time import utcnow
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_progress import duration as _duration
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import DONE_STATES, _result_key, stamp
 
 def public_url(url):
@@ -19,7 +20,7 @@ def public_url(url):
     return re.sub(r'//[^/@]*@', '//', url or 'https://cdn.emnify.net')
 
 
-def report(state, commands, check, title, started_at, started_ts, api_url, no_log, now=None):
+def report(state, commands, check, title, started_at, started_ts, api_url, no_log, now=None, forecast=None):
     """The whole rollout as data: what the JSON, JUnit and Markdown reports and the summary are made from.
     It never holds the application token; payloads only with ``no_log`` false."""
     moment = now or utcnow()
@@ -75,9 +76,12 @@ def report(state, commands, check, title, started_at, started_ts, api_url, no_lo
         else:
             device_status = 'stopped'
             counts['stopped'] += 1
+        facts = {}
+        for entry in entries:
+            facts.update(entry.get('facts') or {})
         devices.append({'number': device['number'], 'label': device['label'], 'selector': device['selector'],
                         'endpoint': device['endpoint'], 'status': device_status, 'failed_at': current['step'],
-                        'reason': current['reason'], 'commands': entries})
+                        'reason': current['reason'], 'commands': entries, 'facts': facts})
     summaries = []
     for command in commands:
         tally = per_command[command['index']]
@@ -86,8 +90,10 @@ def report(state, commands, check, title, started_at, started_ts, api_url, no_lo
                           'source_address': command.get('source_address'), 'source_address_type': command.get('source_address_type'),
                           'devices_ok': tally['ok'], 'devices_failed': tally['failed'], 'devices_not_sent': tally['not_sent'],
                           'parts_sent': tally['parts_sent'], 'parts_to_send': tally['parts_to_send']})
-    if check:
+    if check and not state.get('guarded'):
         outcome = 'planned'
+    elif state.get('halted_wave'):
+        outcome = 'halted'
     elif state['aborted']:
         outcome = 'stopped'
     elif counts['failed']:
@@ -98,7 +104,9 @@ def report(state, commands, check, title, started_at, started_ts, api_url, no_lo
         'title': title,
         'check_mode': bool(check),
         'outcome': outcome,
-        'stopped_reason': (state.get('abort_reason') or '').strip() or None,
+        'stopped_reason': (state.get('abort_reason') or state.get('halt_reason') or '').strip() or None,
+        'halted_wave': state.get('halted_wave'),
+        'forecast': forecast or {},
         'started_at': started_at,
         'finished_at': stamp(moment),
         'duration_seconds': round(moment.timestamp() - float(started_ts), 1),
@@ -144,8 +152,12 @@ def summary_lines(report):
         if device['status'] == 'failed':
             lines.append('FAILED %s%s at %s: %s' % (device['label'], (' (endpoint %s)' % device['endpoint']['id']) if device['endpoint'] else '',
                                                     device['failed_at'], device['reason']))
-    if report.get('stopped_reason'):
+    if report.get('halted_wave'):
+        lines.append('HALTED after wave %s: %s' % (report['halted_wave'], report['stopped_reason']))
+    elif report.get('stopped_reason'):
         lines.append('STOPPED: %s' % report['stopped_reason'])
+    if report.get('forecast'):
+        lines.append(forecast_line(report['forecast']))
     lines.append('API requests: %s' % summary['api_requests_total'])
     return lines
 
@@ -154,9 +166,21 @@ def failure_message(report, fail_on_device_errors, report_dir):
     """Why the role fails after the report was written, or None."""
     if report['outcome'] == 'stopped':
         return 'The rollout stopped: %s.' % report['stopped_reason']
+    if report['outcome'] == 'halted':
+        return 'The rollout halted after wave %s: %s.' % (report['halted_wave'], report['stopped_reason'])
     summary = report['summary']
     if fail_on_device_errors and summary['failed'] > 0:
         return '%d of %d devices failed: %s (see the report%s).' % (
             summary['failed'], summary['devices'], ', '.join(device['label'] for device in report['devices'] if device['status'] == 'failed'),
             (' in %s' % report_dir) if report_dir else '')
     return None
+
+
+def forecast_line(forecast):
+    """The forecast in one line: parts by encoding, requests, time at the rate limit, cost."""
+    encodings = ', '.join('%d %s' % (count, name) for name, count in sorted(forecast['parts_by_encoding'].items()))
+    line = 'Forecast: %d SMS parts%s, about %d API requests, about %s at the rate limit' % (
+        forecast['parts'], (' (%s)' % encodings) if encodings else '', forecast['requests'], _duration(forecast['seconds']))
+    if forecast.get('cost') is not None:
+        line += ', estimated cost %s' % forecast['cost']
+    return line

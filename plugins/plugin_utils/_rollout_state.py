@@ -243,6 +243,50 @@ def sent(state, command, result, started_at, now=None):
     return _apply(state, command['label'], results, status, requests)
 
 
+def queue(state, keys):
+    """The state with the pending devices ``keys`` held back for a later wave (state ``queued``)."""
+    state = _writable(state)
+    for key in keys:
+        if state['status'][key]['state'] == 'pending':
+            state['status'][key] = dict(state['status'][key], state='queued')
+    return state
+
+
+def release(state, keys):
+    """The state with the queued devices ``keys`` pending again, for their wave."""
+    state = _writable(state)
+    for key in keys:
+        if state['status'][key]['state'] == 'queued':
+            state['status'][key] = dict(state['status'][key], state='pending')
+    return state
+
+
+def finish(state, keys):
+    """The state with the pending devices ``keys`` done: their wave is over, later commands skip them."""
+    state = _writable(state)
+    for key in keys:
+        if state['status'][key]['state'] == 'pending':
+            state['status'][key] = dict(state['status'][key], state='done')
+    return state
+
+
+def halt(state, reason, wave):
+    """The state of a rollout halted after ``wave`` (1-based): no further wave gets anything."""
+    state = _writable(state)
+    state['halted_wave'] = wave
+    state['halt_reason'] = reason
+    return state
+
+
+def stop(state, reason):
+    """The state of a rollout stopped before any send (a guard of the preflight)."""
+    state = _writable(state)
+    state['aborted'] = True
+    state['guarded'] = True
+    state['abort_reason'] = reason
+    return state
+
+
 def waiting_ids(state, index):
     """The endpoint ids of the devices still waiting for command ``index``."""
     return [device['endpoint_id'] for device in state['devices']
@@ -250,7 +294,12 @@ def waiting_ids(state, index):
 
 
 def _search(pattern, text):
-    return re.search(pattern, text) is not None
+    """The values of the pattern's named groups when it is found in ``text`` (a dict, empty without named
+    groups; an unmatched group is left out), else None."""
+    match = re.search(pattern, text)
+    if match is None:
+        return None
+    return dict((name, value) for name, value in match.groupdict().items() if value is not None)
 
 
 def polled(state, command, history, deadline, now=None):
@@ -285,7 +334,7 @@ def polled(state, command, history, deadline, now=None):
         ours = [parts[one] for one in sms_ids if one in parts]
         bad = [part for part in ours if (part.get('status') or {}).get('id') in UNSUCCESSFUL_STATUSES]
         delivered = len(ours) == len(sms_ids) and all((part.get('status') or {}).get('id') == DELIVERED for part in ours)
-        state_name, error, reply, reply_at = 'waiting', None, None, None
+        state_name, error, reply, reply_at, facts = 'waiting', None, None, None, None
         pattern = _pattern(state, device['key'], command['index'])
         if bad:
             part_status = bad[0].get('status') or {}
@@ -301,7 +350,8 @@ def polled(state, command, history, deadline, now=None):
             replies = [message for message in received if message.get('direction') == 'mo'
                        and isinstance(message.get('submit_date'), str) and message['submit_date'] >= since]
             for message in reversed(replies):
-                if _search(pattern, message.get('payload') or ''):
+                facts = _search(pattern, message.get('payload') or '')
+                if facts is not None:
                     state_name, reply, reply_at = 'replied', message.get('payload'), message.get('submit_date')
                     break
         if state_name == 'waiting' and final:
@@ -322,7 +372,7 @@ def polled(state, command, history, deadline, now=None):
             if ours and all(isinstance(part.get('final_date'), str) for part in ours):
                 update['delivered_at'] = sorted(part['final_date'] for part in ours)[-1]
             if reply is not None:
-                update.update({'reply': reply, 'reply_at': reply_at})
+                update.update({'reply': reply, 'reply_at': reply_at, 'facts': facts})
             results[rkey] = update
         if state_name == 'failed':
             status[device['key']] = {'state': 'failed', 'step': command['label'], 'reason': error}

@@ -217,3 +217,58 @@ def test_progress_prints_at_most_one_line_per_gap_unless_forced():
     progress.sleep(50)
     assert lines == ['a (0s elapsed)', 'c (5s elapsed)', 'd (5s elapsed)', 'd (25s elapsed)', 'd (45s elapsed)']
     assert _rollout_progress.duration(3725) == '1h02m' and _rollout_progress.duration(65) == '1m05s'
+
+
+def test_named_groups_of_a_reply_become_the_device_facts():
+    clock = Clock()
+    api = FakeApi(clock, 2, replies={100: 'OK FW=1.2.3', 101: 'OK'})
+    result, _api, _lines = _run(count=2, commands=[{'name': 'Version', 'payload': 'VERSION?', 'wait': 'reply',
+                                                    'reply_pattern': r'^OK(?: FW=(?P<fw>\S+))?'}], api=api, clock=clock)
+    first, second = result['report']['devices']
+    assert first['facts'] == {'fw': '1.2.3'} and first['commands'][0]['facts'] == {'fw': '1.2.3'}
+    assert second['status'] == 'succeeded' and second['facts'] == {}
+
+
+def test_check_mode_forecasts_parts_requests_time_and_cost():
+    result, api, lines = _run(check=True, price_per_part=0.05, rate_limit_requests=600, rate_limit_window=60)
+    forecast = result['report']['forecast']
+    # 1 lookup + 3 history reads + 3 parts + 2 expected polls for each of the 3 devices waiting for delivery
+    assert forecast == {'parts': 3, 'parts_by_encoding': {'gsm7': 3}, 'requests': 13, 'seconds': 1.3, 'cost': 0.15,
+                        'requests_by_kind': {'lookup': 1, 'history_reads': 3, 'sends': 3, 'expected_polls': 6}}
+    assert any(line.startswith('Forecast: 3 SMS parts (3 gsm7), about 13 API requests, about 1s at the rate limit, '
+                               'estimated cost 0.15') for line in lines)
+    assert result['summary'][-2].startswith('Forecast: 3 SMS parts') and result['summary'][-1] == 'API requests: 7'
+
+
+def test_a_budget_exceeded_fails_in_the_preflight_with_zero_sends():
+    result, api, _lines = _run(budget={'parts': 2, 'requests': 1000})
+    assert api.sent == {}
+    assert result['report']['outcome'] == 'stopped'
+    assert result['failure_message'] == ('The rollout stopped: the forecast of 3 SMS parts exceeds sms_provisioning_budget.parts 2; '
+                                         'nothing was sent.')
+    checked, api, _lines = _run(check=True, budget={'requests': 5})
+    assert checked['report']['outcome'] == 'stopped' and 'sms_provisioning_budget.requests 5' in checked['failure_message']
+
+
+def test_a_bad_wave_halts_the_rollout_and_later_waves_get_nothing():
+    clock = Clock()
+    api = FakeApi(clock, 10, offline={103, 104})
+    result, api, lines = _run(count=10, commands=[{'name': 'A', 'payload': 'A'}, {'name': 'B', 'payload': 'B', 'wait': 'none'}],
+                              api=api, clock=clock, waves=[2, '50%', '100%'], halt_failure_percentage=40, wave_pause=30)
+    report = result['report']
+    assert sorted(api.sent) == [100, 101, 102, 103, 104]
+    assert [payload for _id, payload, _at in api.sent[100]] == ['A', 'B']
+    assert [payload for _id, payload, _at in api.sent[103]] == ['A']
+    assert report['outcome'] == 'halted' and report['halted_wave'] == 2
+    assert report['stopped_reason'].startswith('2 of 3 devices of wave 2 failed (66.7 %, more than sms_provisioning_halt_failure_percentage 40)')
+    assert [device['status'] for device in report['devices']][5:] == ['stopped'] * 5
+    assert result['failure_message'].startswith('The rollout halted after wave 2: 2 of 3 devices')
+    assert any(line.startswith('wave 1 of 3 done; pausing 30s before the next wave') for line in lines)
+    assert any(line.startswith('wave 2 of 3: 1. A: waiting for delivery') for line in lines)
+
+
+def test_waves_that_do_not_grow_are_refused():
+    result, api, _lines = _run(count=4, waves=[2, '25%', 0, 'x'])
+    assert api.calls == []
+    assert "sms_provisioning_waves[1]: the waves are cumulative, so '25%' (1 devices)" in result['failure_message']
+    assert 'sms_provisioning_waves[2]: must be a positive device count' in result['failure_message']
