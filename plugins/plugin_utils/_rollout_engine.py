@@ -15,11 +15,9 @@ __metaclass__ = type
 
 import datetime
 
-import math
-
-from ansible_collections.emnify.iot.plugins.plugin_utils import (_rollout_forecast, _rollout_plan, _rollout_progress, _rollout_report,
-                                                                  _rollout_state)
-from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, module_error, plain
+from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_forecast, _rollout_plan, _rollout_progress
+from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_report, _rollout_state
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, _result_key, module_error, plain
 
 POLL_CAP = 30.0
 # A bulk send is split so that each module run takes about this long at the rate limit, to show progress.
@@ -76,8 +74,8 @@ class Engine:
         decides from ``failure_message``)."""
         settings = self.settings
         started_at = _rollout_state.stamp(_moment(self.started))
-        defaults = dict((name, settings.get(name)) for name in ('source_address', 'source_address_type', 'encoding', 'validity',
-                                                                 'max_parts', 'wait', 'wait_timeout'))
+        names = ('source_address', 'source_address_type', 'encoding', 'validity', 'max_parts', 'wait', 'wait_timeout')
+        defaults = dict((name, settings.get(name)) for name in names)
         self.commands, problems = _rollout_plan.definition(self.raw_commands, defaults, self.devices, settings.get('lookup', True))
         problems += _rollout_plan.setting_problems(settings.get('max_fail_percentage', 100), settings.get('poll_interval', 2),
                                                    settings.get('concurrency', 4), settings.get('report_slice'))
@@ -148,7 +146,7 @@ class Engine:
         threshold = float(self.settings.get('halt_failure_percentage', 100))
         failed = sum(1 for key in released if self.state['status'][key]['state'] == 'failed')
         settled = sum(1 for key in released if self.state['status'][key]['state'] in ('failed', 'done') or
-                      all((self.state['results'].get(_rollout_state._result_key(key, command['index'])) or {}).get('state')
+                      all((self.state['results'].get(_result_key(key, command['index'])) or {}).get('state')
                           in _rollout_state.DONE_STATES for command in self.commands))
         if not released or settled < int(self.settings.get('halt_min_devices', 1)):
             return False
@@ -224,8 +222,8 @@ class Engine:
         for position, group in enumerate(groups, 1):
             command = self.commands[group['command']]
             self.progress.show(lambda: 'Planning: message %d of %d' % (position, len(groups)))
-            result = self._module('emnify.iot.emnify_sms', self._sms_args(command, endpoint_id=group['endpoint_ids'],
-                                                                            payload=group['payload']), check=True)
+            args = self._sms_args(command, endpoint_id=group['endpoint_ids'], payload=group['payload'])
+            result = self._module('emnify.iot.emnify_sms', args, check=True)
             results.append(dict(result, item=group))
         self.state = _rollout_plan.checked_plan(self.state, self.commands, results, no_log)
 

@@ -15,6 +15,7 @@ import re
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message, check_sender, split_for
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import _apply, _result_key, _writable, groups, module_error
 
+
 def _spec_params(command, payload, since):
     return {'payload': payload, 'encoding': command.get('encoding') or 'auto', 'max_parts': int(command.get('max_parts') or 10),
             'source_address': command.get('source_address') or None, 'source_address_type': command.get('source_address_type') or None,
@@ -75,8 +76,6 @@ def checked_plan(state, commands, plan_results, no_log=True):
                 status[key] = {'state': 'failed', 'step': 'preflight',
                                'reason': '%s: %s' % (command['label'], error if error is not None else 'failed')}
     return _apply(state, 'preflight', results, status, requests)
-
-
 
 
 # The definition ----------------------------------------------------------------------------------

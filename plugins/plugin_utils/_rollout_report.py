@@ -15,6 +15,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._time import utcnow
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_progress import duration as _duration
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import DONE_STATES, _result_key, stamp
 
+
 def public_url(url):
     """The API URL without credentials, for the report."""
     return re.sub(r'//[^/@]*@', '//', url or 'https://cdn.emnify.net')
@@ -127,7 +128,6 @@ def report(state, commands, check, title, started_at, started_ts, api_url, no_lo
             'api_requests_total': sum(state['requests'].values())},
         'commands': summaries,
         'devices': devices}
-
 
 
 def summary_lines(report):

@@ -74,7 +74,6 @@ def _result_key(device_key, index):
     return '%s/%s' % (device_key, index)
 
 
-
 # Resolve -----------------------------------------------------------------------------------------
 
 def resolve(devices, lookup, max_fail_percentage=100):
@@ -139,6 +138,7 @@ def resolve(devices, lookup, max_fail_percentage=100):
 
 # Payloads ----------------------------------------------------------------------------------------
 
+
 def with_rendered(state, rendered, failures=None):
     """The state with the payloads and reply patterns rendered per device (``{key: {payloads, patterns}}``);
     ``failures`` (``{key: reason}``) fails the devices whose templates could not be rendered."""
@@ -198,7 +198,6 @@ def _apply(state, step, results, status, requests):
                                      'no further command was sent' % (failed, len(state['devices']), percentage,
                                                                       state['max_fail_percentage'], step))
     return state
-
 
 
 # Sending and waiting -----------------------------------------------------------------------------
@@ -378,5 +377,3 @@ def polled(state, command, history, deadline, now=None):
             status[device['key']] = {'state': 'failed', 'step': command['label'], 'reason': error}
     requests = (history.get('api_usage') or {}).get('requests', 0) or 0
     return _apply(state, command['label'], results, status, requests)
-
-

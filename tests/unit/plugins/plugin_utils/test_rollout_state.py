@@ -85,7 +85,7 @@ def test_groups_and_messages_follow_the_rendered_payloads_of_pending_devices():
     state = _rollout_state.with_rendered(state, {}, {'d0002': 'APN: the payload template failed: x'})
     assert state['status']['d0002'] == {'state': 'failed', 'step': 'preflight', 'reason': 'APN: the payload template failed: x'}
     assert _rollout_state.groups(state, [0]) == [{'command': 0, 'payload': 'A', 'keys': ['d0001', 'd0003'], 'endpoint_ids': [100, 102],
-                                            'messages': [{'endpoint_id': 100, 'payload': 'A'}, {'endpoint_id': 102, 'payload': 'A'}]}]
+                                                  'messages': [{'endpoint_id': 100, 'payload': 'A'}, {'endpoint_id': 102, 'payload': 'A'}]}]
     assert _rollout_state.messages(state, 0) == [{'endpoint_id': 100, 'payload': 'A'}, {'endpoint_id': 102, 'payload': 'A'}]
 
 
@@ -174,7 +174,7 @@ def _mt(sms_id, status_id, status_name, **extra):
 def test_polled_settles_delivered_failed_and_timed_out_devices():
     state, command = _waiting('delivered')
     done = _rollout_state.polled(state, command, _history(_mt(1, 4, 'delivered', final_date='2026-11-24T11:59:40Z')),
-                           NOW.timestamp() + 60, now=NOW)
+                                 NOW.timestamp() + 60, now=NOW)
     assert done['results']['d0001/0']['state'] == 'delivered'
     assert done['results']['d0001/0']['delivered_at'] == '2026-11-24T11:59:40Z'
     failed = _rollout_state.polled(state, command, _history(_mt(1, 6, 'expired', gsm_map_error=27)), NOW.timestamp() + 60, now=NOW)
