@@ -30,7 +30,7 @@ options:
   reports:
     description:
       - The reports of the slices of one rollout, in slice order, to merge into one report. Each item is a report (a
-        dict, such as a slice's C(sms_provisioning_report) passed on with M(ansible.builtin.set_stats)) or the path of
+        dict, such as a slice's C(sms_provisioning_report) passed on with C(ansible.builtin.set_stats)) or the path of
         a slice's JSON report on the host the module runs on.
       - The merged report adds up the counts of the slices, takes the most serious outcome of any slice
         (C(halted), then C(stopped), then C(completed_with_failures)), runs from the first start to the last finish,
