@@ -93,9 +93,13 @@ options:
   token_cache_dir:
     description:
       - Directory of the token cache, and of the files that coordinate the module runs of the user on the controller
-        (the shared request ledger and the per-endpoint send locks of M(emnify.iot.emnify_sms)), which are used even with
-        O(token_cache=false); they hold no secret.
+        (the shared request ledger, and the per-endpoint send locks and send journal of M(emnify.iot.emnify_sms)), which are
+        used even with O(token_cache=false); they hold no secret. The directory is made private (mode 0700, files 0600).
       - Defaults to C($XDG_RUNTIME_DIR/emnify.iot) when E(XDG_RUNTIME_DIR) is set, otherwise C(~/.cache/emnify.iot).
+      - When this directory cannot be used (it cannot be created, is not writable, is on a read-only file system, or
+        offers no file locking), the module uses C(<system temporary directory>/emnify.iot-<uid>) instead, which must be
+        owned by the user, and warns once naming both directories. Runs that fall back share that directory with each
+        other, not with runs that use this one. When neither can be used, the run coordinates with no other run and says so.
       - If not set, the value of the E(EMNIFY_TOKEN_CACHE_DIR) environment variable is used.
     type: path
 notes:

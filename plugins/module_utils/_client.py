@@ -44,8 +44,8 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     parse_retry_after,
     redact,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._coordination import StateDir, no_lock
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir, digest
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import (
     RENEW_MARGIN,
     TokenCache,
@@ -152,8 +152,8 @@ class EmnifyClient:
     """A connection to the emnify API for one module run.
 
     ``token_cache_dir`` enables the on-disk JWT cache (``None`` keeps the JWT in memory only).
-    ``state_dir`` is a private directory for coordinating with other module runs (shared request
-    ledger, per-endpoint locks); ``None`` coordinates nothing.
+    ``state_dir`` (a :class:`._state_dir.StateDir`, or a path for one) is the private directory shared with
+    other module runs (the request ledger); ``None`` shares nothing.
     ``rate_limit_requests`` per ``rate_limit_window`` seconds is the overall pacing budget
     (0 disables pacing); ``simulator_scale`` matches a simulator with scaled rate-limit windows (tests only).
     ``sleep``, ``clock`` and ``session`` exist for tests.
@@ -175,9 +175,11 @@ class EmnifyClient:
         self._verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self._cache = TokenCache(token_cache_dir, self.api_url, application_token) if token_cache_dir else None
         # The request budget is per public IP: share it with the other module runs through the private directory.
-        self.state = StateDir(state_dir, self.api_url) if state_dir else None
+        if state_dir is not None and not isinstance(state_dir, StateDir):
+            state_dir = StateDir(state_dir)
+        ledger = state_dir.path('pace-%s.json' % digest(self.api_url)) if state_dir is not None else None
         self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep,
-                           ledger_path=self.state.ledger_path() if self.state is not None else None, simulator_scale=simulator_scale)
+                           ledger_path=ledger, simulator_scale=simulator_scale)
         self._token = None
         self._token_exp = 0.0
         self._auth_lock = threading.Lock()
@@ -210,10 +212,6 @@ class EmnifyClient:
                 self.stats['status_429'] += 1
 
     # -- authentication ----------------------------------------------------------------------
-
-    def endpoint_lock(self, endpoint_id):
-        """A context manager that keeps other module runs of this user away from ``endpoint_id``'s SMS sends."""
-        return self.state.endpoint_lock(endpoint_id) if self.state is not None else no_lock(endpoint_id)
 
     def _token_valid(self):
         return self._token is not None and self._token_exp - RENEW_MARGIN > self._clock()

@@ -33,7 +33,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._client import (
 from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyApiError, EmnifyError, redact
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import simulator_scale
 from ansible_collections.emnify.iot.plugins.module_utils._sms_codec import SmsCodecError, check_characters
-from ansible_collections.emnify.iot.plugins.module_utils._token_cache import default_cache_dir
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir
 
 LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1', '[::1]')
 _LONE_SURROGATE = re.compile(u'[\ud800-\udfff]')
@@ -99,14 +99,15 @@ def check_connection_params(params):
     return problems
 
 
-def build_client(params, pool_size=10, scale=1.0):
+def build_client(params, pool_size=10, scale=1.0, state=None):
     """An EmnifyClient for validated connection options (see :func:`connection_argument_spec`).
 
-    The private directory (the token cache, the shared request ledger, the send locks) is ``token_cache_dir`` or the
-    default one; the JWT is cached there only with ``token_cache``.
+    The private state directory (the token cache, the shared request ledger; see ``_state_dir``) is ``state``, or
+    one resolved from ``token_cache_dir`` (the default one, or the fallback when it cannot be used); the JWT is cached
+    there only with ``token_cache``.
     """
-    state_dir = params['token_cache_dir'] or default_cache_dir()
-    cache_dir = state_dir if params['token_cache'] else None
+    state_dir = state if state is not None else StateDir(params['token_cache_dir'])
+    cache_dir = state_dir.directory if params['token_cache'] and state_dir.usable else None
     return EmnifyClient(
         params['api_url'], params['application_token'], timeout=params['timeout'],
         validate_certs=params['validate_certs'], ca_path=params['ca_path'], retries=params['retries'],
@@ -191,6 +192,7 @@ class EmnifyModule:
         self.check_mode = self.ansible.check_mode
         self._pool_size = pool_size
         self._client = None
+        self._state = None
         self._refuse_short_token()
         self._refuse_lone_surrogates()
         if not HAS_REQUESTS:
@@ -235,9 +237,16 @@ class EmnifyModule:
             self.fail('; '.join(problems), invocation=dict(module_args=shown))
 
     @property
+    def state(self):
+        """The private state directory of this run (O(token_cache_dir), or the fallback; see ``_state_dir``)."""
+        if self._state is None:
+            self._state = StateDir(self.params['token_cache_dir'])
+        return self._state
+
+    @property
     def client(self):
         if self._client is None:
-            self._client = build_client(self.params, pool_size=self._pool_size, scale=self._simulator_scale)
+            self._client = build_client(self.params, pool_size=self._pool_size, scale=self._simulator_scale, state=self.state)
         return self._client
 
     def api_usage(self):
@@ -248,18 +257,25 @@ class EmnifyModule:
         return dict(requests=stats['requests'], authentications=stats['authentications'], retries=stats['retries'],
                     status_429=stats['status_429'], by_method=dict(stats['by_method']))
 
+    def _warn_state(self):
+        """Say once per run, with the result, which state directory could not be used and what that means."""
+        if self._state is not None and self._state.warning:
+            self.ansible.warn(self._state.warning)
+
     def _mask_secrets(self):
         if self._client is not None:
             for secret in self._client.secrets:
                 self.ansible.no_log_values.add(secret)
 
     def exit(self, **result):
+        self._warn_state()
         self._mask_secrets()
         result.setdefault('api_usage', self.api_usage())
         self.ansible.exit_json(**result)
 
     def fail(self, msg, **result):
         """Fail the task with ``msg``; call it outside ``except`` blocks so no traceback is attached."""
+        self._warn_state()
         self._mask_secrets()
         secrets = self._client.secrets if self._client is not None else (self.params.get('application_token'),)
         result.setdefault('api_usage', self.api_usage())

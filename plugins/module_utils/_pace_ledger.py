@@ -6,7 +6,7 @@
 emnify counts requests per public IP address over 5 minutes, but each Ansible task runs its
 module in a new process: a pacer that only remembers its own requests lets the next task
 start with a full budget although the previous one just spent it. The ledger is a small
-file in the private cache directory (mode 0600), locked with ``flock`` for each request. It
+file in the private state directory (``_state_dir``: mode 0600, locked with ``flock``) for each request. It
 holds, per limit, the number of requests in each slot of ``shortest window / SLOTS`` seconds. A slot
 counts until its end plus the limit's window plus a margin, which is never shorter than the service's
 own window, so the shared count is an upper bound of what emnify sees.
@@ -17,13 +17,8 @@ __metaclass__ = type
 
 import json
 import os
-import stat
 
-try:
-    import fcntl
-    HAS_FCNTL = True
-except ImportError:  # pragma: no cover - not POSIX
-    HAS_FCNTL = False
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import HAS_FCNTL, StateUnavailable, locked
 
 SLOTS = 300
 
@@ -45,20 +40,6 @@ class PaceLedger:
         # Requests leave the client slightly before they reach the service: count them a little longer.
         self.margins = dict((name, float(margin) if margin is not None else max(0.5, window / 100.0))
                             for name, (_requests, window) in self.limits.items())
-
-    def _open(self):
-        directory = os.path.dirname(self.path)
-        try:
-            info = os.stat(directory)
-        except OSError as exc:
-            raise LedgerUnavailable(str(exc))
-        if info.st_uid != os.getuid() or stat.S_IMODE(info.st_mode) & 0o077:
-            raise LedgerUnavailable('%s is not private to the current user' % directory)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-        except OSError as exc:
-            raise LedgerUnavailable(str(exc))
-        return fd
 
     def _expiry(self, name, slot_index):
         _requests, window = self.limits[name]
@@ -100,32 +81,26 @@ class PaceLedger:
         names = [name for name in names if name in self.limits]
         if not names:
             return 0.0
-        fd = self._open()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            counts = self._read(fd)
-            wait = 0.0
-            for name in names:
-                requests, _window = self.limits[name]
-                live = sorted((index, count) for index, count in counts.get(name, {}).items() if self._expiry(name, index) > now)
-                counts[name] = dict(live)
-                total = sum(count for _index, count in live)
-                for index, count in live:
-                    if total < requests:
-                        break
-                    total -= count
-                    wait = max(wait, self._expiry(name, index) - now)
-            if wait <= 0:
-                current = int(now // self.slot)
+            with locked(self.path) as fd:
+                counts = self._read(fd)
+                wait = 0.0
                 for name in names:
-                    slots = counts.setdefault(name, {})
-                    slots[current] = slots.get(current, 0) + 1
-                self._write(fd, counts)
-            return max(wait, 0.0)
-        except OSError as exc:
+                    requests, _window = self.limits[name]
+                    live = sorted((index, count) for index, count in counts.get(name, {}).items() if self._expiry(name, index) > now)
+                    counts[name] = dict(live)
+                    total = sum(count for _index, count in live)
+                    for index, count in live:
+                        if total < requests:
+                            break
+                        total -= count
+                        wait = max(wait, self._expiry(name, index) - now)
+                if wait <= 0:
+                    current = int(now // self.slot)
+                    for name in names:
+                        slots = counts.setdefault(name, {})
+                        slots[current] = slots.get(current, 0) + 1
+                    self._write(fd, counts)
+                return max(wait, 0.0)
+        except (OSError, StateUnavailable) as exc:
             raise LedgerUnavailable(str(exc))
-        finally:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)

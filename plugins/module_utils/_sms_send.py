@@ -3,15 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carrying out an SMS task on endpoints: read history once, send what is missing, cancel, wait.
 
-Per endpoint: one history read, then one POST per missing part. A POST whose outcome is
-unknown is never repeated blindly: the history is read again and the part is sent again
-only if it is not there. Check mode stops after the history read. Endpoints are worked on
-in parallel (bounded); the client paces all of them under one rate-limit budget.
+Per endpoint: one history read, then one POST per missing part, in order, while holding the endpoint's
+lock in the state directory. A POST whose outcome is unknown is never repeated blindly: the settle rule
+(``_settle``) decides, from the history read again over the settle time and from the send journal, whether
+the part reached emnify. Check mode stops after the history read. Endpoints are worked on in parallel
+(bounded); the client paces all of them under one rate-limit budget.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
+import datetime
 import time
 
 try:
@@ -29,13 +32,25 @@ from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import (
     matching_history,
     plan_for_endpoint,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._settle import (
+    MAX_RESENDS,
+    SETTLE_TIME,
+    Journal,
+    Settle,
+    fingerprint,
+    stripe_names,
+)
 
-# Rounds of "outcome unknown → read history → send again" per endpoint before giving up.
-MAX_RECONCILE = 3
+# Unknown outcomes per endpoint whose part is sent again after the settle time, before the endpoint fails.
+MAX_RECONCILE = MAX_RESENDS
 
 
 class EndpointFailure(Exception):
     """This endpoint could not get its message; the others go on."""
+
+
+def _moment(at):
+    return datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime('at %H:%M:%S UTC')
 
 
 def _status(number):
@@ -45,11 +60,19 @@ def _status(number):
 
 
 class SmsTask:
-    """One emnify_sms task over many endpoints. ``client`` is an EmnifyClient."""
+    """One emnify_sms task over many endpoints. ``client`` is an EmnifyClient.
+
+    ``state`` is the private state directory (a :class:`._state_dir.StateDir`) shared with the other runs of
+    the user on the controller: its per-endpoint lock keeps two runs from sending the same part; ``None``
+    (or a directory that cannot be used) coordinates nothing.
+    """
 
     def __init__(self, client, spec, check_mode=False, force=False, hide_payload=False, concurrency=4,
-                 sleep=time.sleep, clock=time.monotonic, specs=None):
+                 sleep=time.sleep, clock=time.monotonic, specs=None, state=None, settle_time=SETTLE_TIME, wall_clock=time.time):
         self.client = client
+        self.state = state
+        # Wall-clock time: the journal's moments are compared across processes.
+        self.settle = Settle(settle_time, clock=wall_clock, sleep=sleep)
         self.spec = spec
         # Per-endpoint messages (endpoint id -> MessageSpec); endpoints not in it get ``spec``.
         self.specs = specs or {}
@@ -83,6 +106,8 @@ class SmsTask:
             entry.update(sms_id=None, status=dict(id=None, name='planned'), sent=False)
         if part.outcome == 'reconciled':
             entry['reconciled'] = True
+        if part.outcome == 'unknown':
+            entry.update(status=dict(id=None, name='outcome_unknown'), outcome_unknown=True)
         return entry
 
     def _message_result(self, endpoint_id, plan, action, error=None):
@@ -108,57 +133,119 @@ class SmsTask:
     def present(self, endpoint_ids):
         return self._run_all(endpoint_ids, self._present_one)
 
+    def _endpoint_lock(self, endpoint_id):
+        """Hold the endpoint's lock (blocking) in the state directory; yields True when held."""
+        if self.state is None or self.check_mode:
+            return contextlib.nullcontext(False)
+        return self.state.lock(stripe_names(self.client.api_url, endpoint_id)[0])
+
+    def _journal(self, endpoint_id, held):
+        """The endpoint's send journal: in the state directory while its lock is held, else in memory."""
+        path = self.state.path(stripe_names(self.client.api_url, endpoint_id)[1]) if held else None
+        return Journal(path, endpoint_id, self.settle.clock())
+
     def _present_one(self, endpoint_id):
         # Another run sending to this endpoint now must finish before this one reads the history.
-        lock = getattr(self.client, 'endpoint_lock', None)
-        if lock is None or self.check_mode:
-            return self._present_unlocked(endpoint_id)
-        with lock(endpoint_id):
-            return self._present_unlocked(endpoint_id)
+        with self._endpoint_lock(endpoint_id) as held:
+            return self._present_unlocked(endpoint_id, self._journal(endpoint_id, held))
 
-    def _present_unlocked(self, endpoint_id):
+    def _present_unlocked(self, endpoint_id, journal):
         plan = None
         try:
             history = self._history(endpoint_id)
             spec = self.spec_for(endpoint_id)
             plan = plan_for_endpoint(spec, endpoint_id, history, force=self.force)
+            if not self.check_mode:
+                history, plan = self._settle_first(endpoint_id, spec, plan, history, journal)
             missing = plan.missing
             if not missing:
                 return self._message_result(endpoint_id, plan, 'already_sent')
             resumed = bool(plan.present)
             if self.check_mode:
                 return self._message_result(endpoint_id, plan, 'would_resume' if resumed else 'would_send')
-            self._send(endpoint_id, spec, missing, history)
+            self._send(endpoint_id, spec, missing, history, journal)
             return self._message_result(endpoint_id, plan, 'resumed' if resumed else 'sent')
         except (EmnifyError, EndpointFailure) as exc:
             sent = plan is not None and any(part.outcome for part in plan.parts)
             return self._message_result(endpoint_id, plan, 'partially_sent' if sent else 'failed', error=str(exc))
 
-    def _send(self, endpoint_id, spec, missing, history):
+    def _settle_first(self, endpoint_id, spec, plan, history, journal):
+        """Before sending: wait for parts an earlier run left with an unknown outcome, or that another sender is sending.
+
+        Returns the history and plan to send from.
+        """
+        waiting = [(part, journal.unknown(fingerprint(part, spec))) for part in plan.missing]
+        waiting = [(part, entry) for part, entry in waiting if entry is not None]
+        deadline = max([entry['until'] for _part, entry in waiting] or [0.0])
+        if journal.shared:
+            ours = set(journal.entries)
+            foreign = [part for part in plan.present
+                       if fingerprint(part, spec) not in ours and self.settle.recent(part.match)]
+            if foreign:
+                self.warnings.append(
+                    'endpoint %s: the SMS history shows part%s %s of this message submitted within the last %gs (settle_time) '
+                    'that no run on this controller sent: another sender (another controller or user) may be sending the same '
+                    'message now, and is not coordinated with this run; %s' % (
+                        endpoint_id, 's' if len(foreign) > 1 else '', ', '.join('%d/%d' % (p.seq, p.total) for p in foreign),
+                        self.settle.settle_time, 'waiting up to settle_time for its other parts before sending what is missing'
+                        if plan.missing else 'nothing is missing'))
+                if plan.missing:
+                    deadline = max(deadline, self.settle.deadline(self.settle.clock()))
+        if deadline <= self.settle.clock():
+            return history, plan
+        expected = set(fingerprint(part, spec) for part in plan.missing)
+
+        def arrived(fresh):
+            again = plan_for_endpoint(spec, endpoint_id, fresh, force=self.force)
+            return not (expected & set(fingerprint(part, spec) for part in again.missing))
+        history, _done = self.settle.wait(lambda: self._history(endpoint_id), arrived, deadline)
+        plan = plan_for_endpoint(spec, endpoint_id, history, force=self.force)
+        for part in plan.present:
+            if journal.unknown(fingerprint(part, spec)) is not None:
+                journal.note(fingerprint(part, spec), 'sent', part, journal.entries[fingerprint(part, spec)]['at'],
+                             self.settle.deadline(self.settle.clock()))
+        for part, entry in waiting:
+            if part.seq in [missing.seq for missing in plan.missing]:
+                self.warnings.append('endpoint %s: part %d/%d had an unknown outcome %s, and the SMS history still does not hold it '
+                                     'after the settle time (%gs), so it never reached emnify and is sent now'
+                                     % (endpoint_id, part.seq, part.total, _moment(entry['at']), self.settle.settle_time))
+        return history, plan
+
+    def _send(self, endpoint_id, spec, missing, history, journal):
         known = set(item.get('id') for item in history)
         queue = list(missing)
-        rounds = 0
+        resends = 0
         while queue:
             part = queue[0]
+            fp = fingerprint(part, spec)
             unknown = None
             try:
                 part.sms_id = self.client.send_sms(endpoint_id, part.body(spec))
+            except EmnifyOutcomeUnknown as exc:
+                unknown = exc
+            except EmnifyApiError as exc:
+                raise EndpointFailure('part %d/%d: %s' % (part.seq, part.total, exc))
+            else:
                 part.outcome = 'sent'
                 part.status = None
                 if part.sms_id is not None:
                     known.add(part.sms_id)
+                now = self.settle.clock()
+                journal.note(fp, 'sent', part, now, self.settle.deadline(now))
                 queue.pop(0)
                 continue
-            except EmnifyOutcomeUnknown as exc:
-                rounds += 1
-                if rounds > MAX_RECONCILE:
-                    raise EndpointFailure('%s; after %d checks of the SMS history part %d/%d is still not confirmed: '
-                                          'run the task again, it sends only what the history does not hold' % (exc, MAX_RECONCILE, part.seq, part.total))
-                unknown = exc
-            except EmnifyApiError as exc:
-                raise EndpointFailure('part %d/%d: %s' % (part.seq, part.total, exc))
-            # Outcome unknown: the history decides whether this part (or any queued one) went out.
-            fresh = [item for item in self._history(endpoint_id) if item.get('id') not in known]
+            # Outcome unknown: journal it, then let the history decide over the settle time.
+            part.outcome = 'unknown'
+            at = self.settle.clock()
+            journal.note(fp, 'unknown', part, at, self.settle.deadline(at))
+
+            def arrived(fresh_history, part=part):
+                return any(item.get('id') not in known and counts_as_copy(item, spec) and same_part(item, part)
+                           for item in fresh_history)
+            history, _found = self.settle.wait(lambda: self._history(endpoint_id), arrived, self.settle.deadline(at))
+            part.outcome = None
+            fresh = [item for item in history if item.get('id') not in known]
+            self._note_other_senders(endpoint_id, spec, fresh, part, missing)
             for item in reversed(fresh):
                 for waiting in queue:
                     if waiting.outcome is None and counts_as_copy(item, spec) and same_part(item, waiting):
@@ -166,17 +253,33 @@ class SmsTask:
                         waiting.status = status_id(item)
                         waiting.outcome = 'reconciled'
                         known.add(item.get('id'))
+                        now = self.settle.clock()
+                        journal.note(fingerprint(waiting, spec), 'sent', waiting, now, self.settle.deadline(now))
                         break
             queue = [waiting for waiting in queue if waiting.outcome is None]
-            if queue and queue[0] is part and unknown.timed_out:
-                # A request that timed out may still be processed after this read: sending it again could
-                # make a duplicate, so stop here and let a rerun decide from the history.
-                raise EndpointFailure('%s; the SMS history does not hold part %d/%d (yet), and emnify may still be processing it, so it '
-                                      'is not sent again: run the task again later, it sends only what the history does not hold'
-                                      % (unknown, part.seq, part.total))
-            if queue and queue[0] is part:
-                self.warnings.append('endpoint %s: %s; the SMS history does not hold part %d/%d, so it is sent again'
-                                     % (endpoint_id, unknown, part.seq, part.total))
+            if not queue or queue[0] is not part:
+                continue
+            resends += 1
+            if resends > MAX_RECONCILE:
+                raise EndpointFailure('%s; after %d unknown outcomes part %d/%d is still not in the SMS history %gs (settle_time) after the '
+                                      'last one: run the task again later; a run within settle_time of it waits for the part instead of '
+                                      'sending it again' % (unknown, MAX_RECONCILE + 1, part.seq, part.total, self.settle.settle_time))
+            self.warnings.append('endpoint %s: %s; the SMS history does not hold part %d/%d %gs (settle_time) after that answer, so it '
+                                 'never reached emnify and is sent again' % (endpoint_id, unknown, part.seq, part.total, self.settle.settle_time))
+
+    def _note_other_senders(self, endpoint_id, spec, fresh, current, parts):
+        """Warn when history items that appeared during this run are parts this run did not send (or sent itself)."""
+        copies = []
+        for part in parts:
+            matching = [item for item in fresh if counts_as_copy(item, spec) and same_part(item, part)]
+            # The part being settled may show up once; so may a part sent without a Location header (its id is unknown).
+            limit = 1 if part is current or (part.outcome == 'sent' and part.sms_id is None) else 0
+            if len(matching) > limit:
+                copies.append('%d/%d' % (part.seq, part.total))
+        if copies:
+            self.warnings.append('endpoint %s: while this run was sending, part%s %s of this message appeared in the SMS history that '
+                                 'this run did not send: another sender (another controller or user) is sending the same message, '
+                                 'and is not coordinated with this run' % (endpoint_id, 's' if len(copies) > 1 else '', ', '.join(copies)))
 
     # -- state=absent ------------------------------------------------------------------------------------
 

@@ -17,10 +17,17 @@ description:
     3GPP TS 23.038/23.040; the encoding (GSM 7-bit or UCS-2) is chosen for the whole message.
   - The concatenation reference is derived from the endpoint, the sender and the text, so a rerun recognises the parts
     it sent before and resumes an interrupted message where it stopped.
-  - When the outcome of a send is unknown (a lost connection or a 5xx answer after the request went out), the module reads
-    the history again and sends the part again only if it is not there. After a timeout emnify may still be processing
-    the request, so a part the history does not show yet is not sent again; that endpoint fails, and a later rerun sends
-    only what the history does not hold.
+  - When the outcome of a send is unknown (no answer within O(timeout), a connection lost after the request went out, or any
+    5xx answer, such as the API gateway's 504 while emnify may still store the SMS), the part is not sent again until
+    emnify has had time to store it. The module records the part in a short-lived private journal in the state directory
+    (see O(token_cache_dir)), reads the history again with backoff until the part shows up or O(settle_time) has passed
+    since the answer, and only then sends a part that never reached emnify again, in order, before the parts after it.
+  - A retried task (C(until)/C(retries)) or a rerun within O(settle_time) of such an answer reads the journal and waits for
+    the part instead of sending it again.
+  - When the history shows parts of the message, submitted within O(settle_time), that no run on this controller sent, another
+    sender (another controller or user) is sending the same message; the module warns and waits O(settle_time) for the
+    missing parts before sending them. Runs on different controllers are not coordinated otherwise (see the reliability
+    documentation).
   - With O(state=absent) it cancels the parts of the message that are not delivered yet.
 author:
   - emnify.iot maintainers (@emnify)
@@ -150,6 +157,18 @@ options:
       - Each round reads each endpoint's history once.
     type: float
     default: 2
+  settle_time:
+    description:
+      - Seconds, counted from the answer (or from the client O(timeout)), during which emnify may still store a part whose send
+        had an unknown outcome. Within that time the part is never sent again; the history is read with backoff (after 0.25 s,
+        then each pause half as long again, up to 2 s), so a fault costs at most 6 extra history reads with the default.
+      - A part the history still does not hold after that time is taken to have never reached emnify and is sent again, at most
+        3 times per endpoint; then the endpoint fails. A part stored by emnify later than O(settle_time) after the answer would
+        be sent twice, so raise it when the service is known to be slower.
+      - V(0) reads the history once, right after the answer, and sends a missing part again at once.
+    type: float
+    default: 5
+    version_added: 0.1.0
   concurrency:
     description:
       - How many endpoints are worked on at the same time. All of them share one authentication and one rate-limit budget.
@@ -365,6 +384,13 @@ messages:
           description: True when the send's outcome was unknown and the history showed the part had arrived.
           type: bool
           returned: when it happened
+        outcome_unknown:
+          description:
+            - True when the send of this part had an unknown outcome and the endpoint failed before the history could tell
+              (for instance, the history reads failed too). The part may have been stored; a run within O(settle_time) waits
+              for it, a later one sends it only if the history does not hold it.
+          type: bool
+          returned: when it happened
         canceled:
           description: Whether this task canceled this part (O(state=absent)).
           type: bool
@@ -393,6 +419,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._module import (
     endpoint_ids,
 )
 from ansible_collections.emnify.iot.plugins.module_utils._api_ids import ADDRESS_TYPE_IDS
+from ansible_collections.emnify.iot.plugins.module_utils._settle import check_settle_time
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import PlanError, build_message
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import SmsTask
 
@@ -464,12 +491,16 @@ def run(module):
         raise ModuleInputError('wait_timeout: must be a positive number of seconds, got %s' % params['wait_timeout'])
     if params['poll_interval'] <= 0:
         raise ModuleInputError('poll_interval: must be a positive number of seconds, got %s' % params['poll_interval'])
+    problem = check_settle_time(params['settle_time'])
+    if problem:
+        raise ModuleInputError(problem)
     if params['state'] == 'absent' and params['wait'] != 'none':
         raise ModuleInputError('wait: only with state=present')
     specs = _specs(params, targets)
     spec = specs[ids[0]]
     task = SmsTask(module.client, spec, check_mode=module.check_mode, force=params['force'],
-                   hide_payload=params['hide_payload'], concurrency=params['concurrency'], specs=specs)
+                   hide_payload=params['hide_payload'], concurrency=params['concurrency'], specs=specs,
+                   state=module.state, settle_time=params['settle_time'])
     if params['state'] == 'present':
         messages = task.present(ids)
         if params['wait'] == 'delivered' and not module.check_mode:
@@ -534,6 +565,7 @@ def main():
             wait=dict(type='str', choices=['none', 'delivered'], default='none'),
             wait_timeout=dict(type='int', default=300),
             poll_interval=dict(type='float', default=2),
+            settle_time=dict(type='float', default=5),
             concurrency=dict(type='int', default=4),
             hide_payload=dict(type='bool', default=False),
         ),

@@ -15,6 +15,7 @@ __metaclass__ = type
 import contextlib
 import json
 import os
+import tempfile
 
 import pytest
 import yaml
@@ -160,6 +161,22 @@ def test_token_from_environment_and_client_settings(monkeypatch):
 def test_token_cache_dir_is_used(tmp_path):
     module = build(base_args(token_cache=True, token_cache_dir=str(tmp_path)))
     assert module.client._cache.directory == str(tmp_path)
+
+
+def test_an_unusable_state_directory_falls_back_and_warns_once(capsys, tmp_path, monkeypatch):
+    blocker = tmp_path / 'file'
+    blocker.write_text(u'not a directory')
+    monkeypatch.setenv('TMPDIR', str(tmp_path / 'tmp'))
+    (tmp_path / 'tmp').mkdir()
+    monkeypatch.setattr(tempfile, 'tempdir', None)
+    with module_args(base_args(token_cache=True, token_cache_dir=str(blocker / 'state'))):
+        module = EmnifyModule(dict())
+        fallback = os.path.join(str(tmp_path / 'tmp'), 'emnify.iot-%d' % os.getuid())
+        assert module.client._cache.directory == fallback
+        result = finish(capsys, lambda: module.exit(changed=False))
+    warnings = [text for text in json.dumps(result.get('warnings', [])).split('", "') if 'state directory' in text]
+    assert len(warnings) == 1
+    assert str(blocker / 'state') in warnings[0] and fallback in warnings[0]
 
 
 def test_bad_params_fail_with_every_problem(capsys):

@@ -10,15 +10,21 @@ errors at chosen moments. SmsTask gets a fake clock and sleep, so waiting is ins
 
 The properties at the end draw one fault per POST: the answer is lost after the SMS was stored,
 a 5xx comes before or after processing, the connection is reset before processing, the client
-times out while the service is still working (the SMS appears only after the client looked at
-the history), or the service refuses. No part is ever stored twice, and one rerun completes the message.
+times out (or the gateway answers 504) while the service is still working (the SMS appears 1.5 s
+later by the client's fake clock, after the client first looked at the history but within the settle
+time), the client times out on a request that never arrives, or the service refuses. No part is ever
+stored twice, parts are stored in order, and one rerun completes the message.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
+import json
+import os
+import stat
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,18 +38,24 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
 from ansible_collections.emnify.iot.plugins.module_utils._normalize import normalize_sms
 from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import build_message, plan_for_endpoint
 from ansible_collections.emnify.iot.plugins.module_utils._time import api_date
+from ansible_collections.emnify.iot.plugins.module_utils._settle import SETTLE_TIME, Settle
 from ansible_collections.emnify.iot.plugins.module_utils._sms_send import MAX_RECONCILE, SmsTask
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 UTC = datetime.timezone.utc
 LONG = 'Firmware 4.2 is ready. Please keep the device powered until it reports back. ' * 4
 FINAL = (4, 5, 6, 7)
+# How long after its answer a late request is stored: within the default settle time (5 s).
+LATE = 1.5
 
 
 class FakeClient:
     """An in-memory emnify SMS store behind the three client calls SmsTask makes."""
 
-    def __init__(self):
+    api_url = 'https://cdn.emnify.net'
+
+    def __init__(self, clock=None):
         self.store = {}
         self.next_id = 500
         self.posts = []
@@ -51,7 +63,8 @@ class FakeClient:
         self.reads = []
         self.post_faults = []  # callables(endpoint_id, body) run before each POST; may store and/or raise
         self.on_read = None  # callable(endpoint_id, items) run on each list_sms
-        self.late = []  # (endpoint_id, body) of requests the service processes only after the client gave up
+        self.late = []  # (due, endpoint_id, body) of requests the service processes only after the client gave up
+        self.clock = clock or FakeClock()  # the service's time; share it with the task under test
         self.lock = threading.Lock()
 
     def add(self, endpoint_id, payload, udh='', dcs=0, sender='', status=1, direction='MT'):
@@ -68,18 +81,22 @@ class FakeClient:
     def _store_body(self, endpoint_id, body):
         return self.add(endpoint_id, body['payload'], body.get('udh', ''), body.get('dcs', 0), body.get('source_address', ''))
 
-    def land_late_requests(self):
-        """The requests the client gave up on are processed now."""
-        for endpoint_id, body in self.late:
-            self._store_body(endpoint_id, body)
-        self.late = []
+    def land_late_requests(self, now=None):
+        """The requests the client gave up on are processed (those due by ``now``, or all)."""
+        waiting = []
+        for due, endpoint_id, body in self.late:
+            if now is None or due <= now:
+                self._store_body(endpoint_id, body)
+            else:
+                waiting.append((due, endpoint_id, body))
+        self.late = waiting
 
     def list_sms(self, endpoint_id):
         self.reads.append(endpoint_id)
-        items = self.store.get(endpoint_id, [])
+        self.land_late_requests(self.clock())
         if self.on_read is not None:
-            self.on_read(endpoint_id, items)
-        return [dict(item) for item in items]
+            self.on_read(endpoint_id, self.store.get(endpoint_id, []))
+        return [dict(item) for item in self.store.get(endpoint_id, [])]
 
     def send_sms(self, endpoint_id, body):
         self.posts.append((endpoint_id, dict(body)))
@@ -137,16 +154,28 @@ def timeout_stored(client, endpoint_id, body):
 
 
 def timeout_late(client, endpoint_id, body):
-    """The client times out; the service stores the SMS later (see FakeClient.land_late_requests)."""
-    client.late.append((endpoint_id, dict(body)))
+    """The client times out; the service stores the SMS LATE seconds later (see FakeClient.land_late_requests)."""
+    client.late.append((client.clock() + LATE, endpoint_id, dict(body)))
     raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'no response within the timeout', timed_out=True)
 
 
-def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, concurrency=4, **params):
+def gateway_late(client, endpoint_id, body):
+    """The API gateway answers 504; the backend stores the SMS LATE seconds later."""
+    client.late.append((client.clock() + LATE, endpoint_id, dict(body)))
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'HTTP 504', status=504)
+
+
+def timeout_lost(client, endpoint_id, body):
+    """The client times out on a request that never reaches the service."""
+    raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'no response within the timeout', timed_out=True)
+
+
+def make_task(client, payload=LONG, check_mode=False, force=False, clock=None, concurrency=4, state=None, **params):
     params['payload'] = payload
     spec = build_message(params)
-    clock = clock or FakeClock()
-    return SmsTask(client, spec, check_mode=check_mode, force=force, concurrency=concurrency, sleep=clock.sleep, clock=clock)
+    clock = clock or client.clock
+    return SmsTask(client, spec, check_mode=check_mode, force=force, concurrency=concurrency, sleep=clock.sleep, clock=clock,
+                   wall_clock=clock, state=state)
 
 
 # -- state=present --------------------------------------------------------------------------------------
@@ -378,6 +407,204 @@ def test_wait_skips_failed_and_untracked_results():
     assert any('no SMS id' in warning for warning in task.warnings)
 
 
+def test_two_runs_sharing_the_state_directory_send_each_part_once(tmp_path):
+    """Two runs (threads with their own StateDir on one directory) to the same endpoint: the lock serialises them."""
+    client = FakeClient()
+    directory = str(tmp_path / 'state')
+
+    def slow(fake, endpoint_id, body):
+        time.sleep(0.05)
+    client.post_faults = [slow] * 6
+    results = []
+
+    def run():
+        results.append(make_task(client, state=StateDir(directory)).present([7])[0])
+    threads = [threading.Thread(target=run) for _index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(result['action'] for result in results) == ['already_sent', 'sent']
+    assert len(client.posts) == 3 and len(client.ours(7)) == 3
+
+
+# -- the settle rule and the send journal ---------------------------------------------------------------
+
+class LateStore:
+    """A POST answered 504 by the gateway while the backend stores it ``delay`` seconds later (by the fake clock)."""
+
+    def __init__(self, clock, delay=1.5):
+        self.clock = clock
+        self.delay = delay
+        self.pending = []
+
+    def __call__(self, client, endpoint_id, body):
+        self.pending.append((self.clock.now + self.delay, endpoint_id, dict(body)))
+        raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/%d/sms' % endpoint_id, 'HTTP 504', status=504)
+
+    def lander(self, client):
+        def land(endpoint_id, _items=None):
+            for entry in list(self.pending):
+                if entry[0] <= self.clock.now and entry[1] == endpoint_id:
+                    self.pending.remove(entry)
+                    client._store_body(entry[1], entry[2])
+        return land
+
+
+def real_clock():
+    return FakeClock()
+
+
+def test_a_504_stored_later_is_waited_for_not_sent_again():
+    clock = FakeClock()
+    client = FakeClient()
+    late = LateStore(clock)
+    client.post_faults = [None, late]
+    client.on_read = late.lander(client)
+    task = make_task(client, clock=clock)
+    result = task.present([7])[0]
+    assert result['action'] == 'sent' and result['failed'] is False
+    assert len(client.posts) == 3 and len(client.ours(7)) == 3
+    assert result['parts'][1]['reconciled'] is True
+    assert task.warnings == []
+    # reads after 0.25, 0.625, 1.19 and 2.03 s: the fourth finds the part
+    assert client.reads == [7] * 5
+    ids = [part['sms_id'] for part in result['parts']]
+    assert ids == sorted(ids)
+
+
+def test_a_part_that_never_arrives_is_sent_again_after_the_settle_time_only():
+    clock = FakeClock()
+    client = FakeClient()
+    client.post_faults = [lost_before_processing]
+    task = make_task(client, payload='Reboot', clock=clock)
+    result = task.present([7])[0]
+    assert result['action'] == 'sent' and len(client.posts) == 2 and len(client.store[7]) == 1
+    assert sum(clock.sleeps) == pytest.approx(5.0)
+    assert 'never reached emnify and is sent again' in task.warnings[0]
+
+
+def history_fails_once_after(count):
+    calls = []
+
+    def on_read(endpoint_id, items):
+        calls.append(endpoint_id)
+        if len(calls) == count:
+            raise EmnifyTransportError('GET /api/v1/endpoint/%d/sms failed: connection lost after 6 attempts' % endpoint_id)
+    return on_read
+
+
+@pytest.mark.parametrize('journal', [True, False])
+def test_a_retried_task_waits_for_the_journaled_part_instead_of_sending_it_again(tmp_path, journal):
+    clock = FakeClock()
+    client = FakeClient()
+    late = LateStore(clock)
+    client.post_faults = [late]
+    fail_second = history_fails_once_after(2)
+    land = late.lander(client)
+
+    def on_read(endpoint_id, items):
+        land(endpoint_id)
+        fail_second(endpoint_id, items)
+    client.on_read = on_read
+    state = StateDir(str(tmp_path / 'state')) if journal else None
+    first = make_task(client, payload='Reboot', clock=clock, state=state).present([7])[0]
+    assert first['failed'] is True and first['action'] == 'partially_sent' and first['changed'] is True
+    assert first['parts'][0]['outcome_unknown'] is True and first['parts'][0]['status']['name'] == 'outcome_unknown'
+    # until/retries with delay 0: the task runs again at once, before the backend stored the part
+    second = make_task(client, payload='Reboot', clock=clock, state=StateDir(str(tmp_path / 'state')) if journal else None).present([7])[0]
+    land(7)
+    clock.now += 10
+    land(7)
+    if journal:
+        assert second['failed'] is False and second['action'] == 'already_sent'
+        assert len(client.posts) == 1 and len(client.store[7]) == 1
+    else:
+        # without the journal (no state directory) the retry cannot know, and sends a second copy
+        assert len(client.posts) == 2 and len(client.store[7]) == 2
+
+
+def test_journal_is_private_holds_no_text_and_expires(tmp_path):
+    clock = FakeClock()
+    client = FakeClient()
+    client.post_faults = [stored_then_lost]
+    state = StateDir(str(tmp_path / 'state'))
+    make_task(client, payload='PWD,secret-word', clock=clock, state=state).present([7])
+    journals = [name for name in os.listdir(state.directory) if name.startswith('journal-')]
+    assert len(journals) == 1
+    path = os.path.join(state.directory, journals[0])
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as handle:
+        content = handle.read()
+    assert 'secret-word' not in content and '"sent"' in content
+    clock.now += 6
+    make_task(client, payload='Other', clock=clock, state=state).present([7])
+    with open(path) as handle:
+        data = json.load(handle)
+    assert [entry['seq'] for entry in data['7'].values()] == [1] and len(data['7']) == 1
+
+
+def test_parts_of_the_message_from_another_sender_are_detected_and_waited_for(tmp_path):
+    clock = real_clock()
+    client = FakeClient()
+    spec = build_message(dict(payload=LONG))
+    from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import plan_for_endpoint
+    parts = plan_for_endpoint(spec, 7, []).parts
+    # another controller sent part 1 a moment ago and sends parts 2 and 3 over the next second
+    client._store_body(7, parts[0].body(spec))
+    queued = [(clock.now + 0.5, parts[1]), (clock.now + 1.0, parts[2])]
+
+    def other_sender(endpoint_id, _items):
+        for entry in list(queued):
+            if entry[0] <= clock.now:
+                queued.remove(entry)
+                client._store_body(endpoint_id, entry[1].body(spec))
+    client.on_read = other_sender
+    task = make_task(client, clock=clock, state=StateDir(str(tmp_path / 'state')))
+    result = task.present([7])[0]
+    assert result['action'] == 'already_sent' and client.posts == []
+    assert len(task.warnings) == 1 and 'another sender' in task.warnings[0] and 'part 1/3' in task.warnings[0]
+    assert len(client.ours(7)) == 3
+
+
+def test_own_recent_sends_are_not_taken_for_another_sender(tmp_path):
+    clock = real_clock()
+    client = FakeClient()
+    state = StateDir(str(tmp_path / 'state'))
+    client.post_faults = [None, refused]
+    make_task(client, clock=clock, state=state).present([7])
+    task = make_task(client, clock=clock, state=state)
+    result = task.present([7])[0]
+    assert result['action'] == 'resumed' and task.warnings == []
+    assert len(client.ours(7)) == 3
+
+
+def test_a_copy_from_another_sender_seen_while_settling_is_warned_about():
+    clock = FakeClock()
+    client = FakeClient()
+    spec = build_message(dict(payload=LONG))
+
+    def other_sender_then_lost(fake, endpoint_id, body):
+        # another controller stored part 1 (which this run already sent) and part 2; this POST's answer is lost
+        from ansible_collections.emnify.iot.plugins.module_utils._sms_plan import plan_for_endpoint
+        parts = plan_for_endpoint(spec, 7, []).parts
+        fake._store_body(endpoint_id, parts[0].body(spec))
+        fake._store_body(endpoint_id, body)
+        raise EmnifyOutcomeUnknown('POST', '/api/v1/endpoint/7/sms', 'HTTP 502', status=502)
+    client.post_faults = [None, other_sender_then_lost]
+    task = make_task(client, clock=clock)
+    result = task.present([7])[0]
+    assert result['action'] == 'sent' and len(client.posts) == 3
+    assert len(task.warnings) == 1 and 'another sender' in task.warnings[0] and 'part 1/3' in task.warnings[0]
+
+
+@pytest.mark.parametrize('age, recent', [(0, True), (3.5, True), (-3, True), (6.5, False), (-60, False), (None, False)])
+def test_recent_means_within_the_settle_time_of_now(age, recent):
+    clock = real_clock()
+    moment = None if age is None else api_date(datetime.datetime.fromtimestamp(clock.now - age, UTC))
+    assert Settle(5, clock=clock, sleep=clock.sleep).recent({'submit_date': moment}) is recent
+
+
 # -- sending under faults: every part exactly once after at most one rerun -------------------------------------
 
 FAULTS = {
@@ -388,12 +615,14 @@ FAULTS = {
     'reset_before': reset_before_processing,
     'timeout_stored': timeout_stored,
     'timeout_late': timeout_late,
+    'gateway_late': gateway_late,
+    'timeout_lost': timeout_lost,
     'refused': refused,
 }
 
 
 def run_task(client, payload, endpoint_ids, **params):
-    task = make_task(client, payload=payload, clock=FakeClock(0), concurrency=1, **params)
+    task = make_task(client, payload=payload, concurrency=1, **params)
     return task.spec, task, task.present(endpoint_ids)
 
 
@@ -420,31 +649,31 @@ TEXTS = st.sampled_from([
 ])
 
 
-def test_timeout_then_late_processing_is_not_sent_twice():
-    # the request times out at the client, the history read right after does not show it yet,
-    # and the service stores it afterwards: the task must not have sent a second copy
+@pytest.mark.parametrize('fault', [timeout_late, gateway_late])
+def test_a_part_stored_late_is_settled_not_sent_twice(fault):
+    # the request times out at the client (or the gateway answers 504), the history read right after does not
+    # show it yet, and the service stores it 1.5 s later: the run waits for it and sends no second copy
     client = FakeClient()
-    client.post_faults = [timeout_late]
+    client.post_faults = [fault]
     _spec, task, results = run_task(client, 'SLOW,1', [7])
-    client.land_late_requests()
     assert len(client.posts) == 1
     assert stored_copies(client, 7) == {('', 'SLOW,1'): 1}
     result = results[0]
-    assert result['failed'] is True
-    assert 'no response within the timeout' in result['msg'] and 'run the task again' in result['msg']
-    _spec, _task, again = run_task(client, 'SLOW,1', [7])
-    assert again[0]['action'] == 'already_sent' and again[0]['failed'] is False
-    assert stored_copies(client, 7) == {('', 'SLOW,1'): 1}
+    assert result['failed'] is False and result['action'] == 'sent'
+    assert result['parts'][0]['reconciled'] is True
+    assert task.warnings == []
 
 
-def test_timeout_for_a_request_that_never_arrives_is_sent_by_the_rerun():
+def test_a_timed_out_request_that_never_arrives_is_sent_again_after_the_settle_time():
     client = FakeClient()
-    client.post_faults = [timeout_late]
-    run_task(client, 'LOST,1', [7])
-    client.late = []  # the request died inside the service
-    _spec, _task, again = run_task(client, 'LOST,1', [7])
-    assert again[0]['action'] == 'sent'
+    client.post_faults = [timeout_lost]
+    start = client.clock()
+    _spec, task, results = run_task(client, 'LOST,1', [7])
+    assert results[0]['action'] == 'sent' and results[0]['failed'] is False
+    assert len(client.posts) == 2
     assert stored_copies(client, 7) == {('', 'LOST,1'): 1}
+    assert client.clock() - start >= SETTLE_TIME
+    assert len(task.warnings) == 1 and 'never reached emnify and is sent again' in task.warnings[0]
 
 
 @settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -475,6 +704,10 @@ def test_every_part_exactly_once_after_at_most_one_rerun(payload, faults, ref_bi
         stored = stored_copies(client, endpoint_id)
         assert sorted(stored) == sorted((part.udh, part.payload) for part in parts)
         assert set(stored.values()) == set([1])
+        # in order: each part was stored after the one before it
+        ids = dict(((item['udh'], item['payload']), item['id']) for item in client.store[endpoint_id])
+        in_order = [ids[(part.udh, part.payload)] for part in parts]
+        assert in_order == sorted(in_order)
     # a third run changes nothing
     _spec, _task, third = run_task(client, payload, endpoints, reference_bits=ref_bits)
     assert [result['action'] for result in third] == ['already_sent'] * len(endpoints)

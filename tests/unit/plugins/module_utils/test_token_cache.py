@@ -159,3 +159,17 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv('XDG_RUNTIME_DIR', str(tmp_path / 'missing'))
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
     assert default_cache_dir() == os.path.join(str(tmp_path / 'xdg'), 'emnify.iot')
+
+
+def test_store_on_a_full_file_system_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from ansible_collections.emnify.iot.plugins.module_utils import _state_dir
+    directory = str(tmp_path / 'cache')
+    cache = TokenCache(directory, API, APP_TOKEN)
+
+    def full(_fd, _data):
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(_state_dir.os, 'write', full)
+    assert cache.store(make_jwt(NOW + 3600), now=NOW) is False
+    monkeypatch.undo()
+    assert os.listdir(directory) == []
+    assert cache.load(now=NOW) is None
