@@ -711,3 +711,14 @@ def test_every_part_exactly_once_after_at_most_one_rerun(payload, faults, ref_bi
     # a third run changes nothing
     _spec, _task, third = run_task(client, payload, endpoints, reference_bits=ref_bits)
     assert [result['action'] for result in third] == ['already_sent'] * len(endpoints)
+
+
+def test_settle_time_zero_reads_once_and_sends_again_at_once():
+    clock = FakeClock()
+    client = FakeClient()
+    client.post_faults = [lost_before_processing]
+    spec = build_message(dict(payload='Reboot'))
+    task = SmsTask(client, spec, sleep=clock.sleep, clock=clock, wall_clock=clock, settle_time=0)
+    result = task.present([7])[0]
+    assert result['action'] == 'sent' and len(client.posts) == 2 and len(client.store[7]) == 1
+    assert client.reads == [7, 7] and clock.sleeps == []
