@@ -14,6 +14,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
+import math
 
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_forecast, _rollout_plan, _rollout_progress
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_report, _rollout_state
@@ -285,7 +286,8 @@ class Engine:
             if not waiting:
                 break
             self.progress.show(describe)
-            self.progress.sleep(max(0.0, min(interval, deadline - self.clock.time())))
+            # Whole seconds, as the role always paused: the same rounds, and so the same requests, as before.
+            self.progress.sleep(max(0.0, min(math.ceil(interval), deadline - self.clock.time())))
             history = self._module('emnify.iot.emnify_sms_info', {'endpoint_id': waiting, 'direction': direction})
             self.state = _rollout_state.polled(self.state, command, history, deadline, now=_moment(self.clock.time()))
             interval = min(interval * 1.5, POLL_CAP)

@@ -37,11 +37,13 @@ class FakeApi:
         self.deliver_after = deliver_after
         self.replies = replies or {}
         self.calls = []
+        self.timed = []
         self.sent = {}
         self.next_id = 1
 
     def __call__(self, name, args, check):
         self.calls.append((name, dict(args), check))
+        self.timed.append((name, dict(args), check, self.clock.now))
         self.clock.now += 0.5
         short = name.split('.')[-1]
         return getattr(self, short)(args, check)
@@ -272,3 +274,13 @@ def test_waves_that_do_not_grow_are_refused():
     assert api.calls == []
     assert "sms_provisioning_waves[1]: the waves are cumulative, so '25%' (1 devices)" in result['failure_message']
     assert 'sms_provisioning_waves[2]: must be a positive device count' in result['failure_message']
+
+
+def test_the_waiting_rounds_grow_by_half_in_whole_seconds():
+    clock = Clock()
+    api = FakeApi(clock, 1, deliver_after=25)
+    _run(count=1, api=api, clock=clock)
+    polls = [at for name, _args, _check, at in api.timed if name.endswith('emnify_sms_info')]
+    gaps = [round(later - earlier, 1) for earlier, later in zip(polls, polls[1:])]
+    # each read takes 0.5 s of the fake clock; the pauses are 2, 3, 5, 7 and 11 s
+    assert gaps == [3.5, 5.5, 7.5, 11.5]
