@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A rollout run in 3 slices side by side (devices[k::3], as AWX job slicing splits hosts sorted by name), each
-# slice named after its AWX job, and the slices' reports merged with emnify.iot.sms_rollout_report: the merged
-# report must equal a single run's device by device, and the slices together must send exactly the single run's
-# parts.
+# A rollout run in 3 slices side by side (hosts[k::3] of the inventory sorted by name, as AWX job slicing splits
+# it), each slice named after its AWX job, and the slices' reports merged with emnify.iot.sms_rollout_report: the
+# merged report must equal a single run's device by device, and the slices together must send exactly the single
+# run's parts.
 #
 # ansible-test gives a runme.sh target no variables: it copies tests/integration/integration_config.yml
 # two levels above the target's working directory. EMNIFY_INTEGRATION_CONFIG overrides where it is looked for.
@@ -28,12 +28,22 @@ python=$(command -v python || command -v python3)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 play() {
-    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$config" -e "work=$work" "$@"
+    ansible-playbook -c local -e "ansible_python_interpreter=$python" -e "@$config" -e "work=$work" "$@"
 }
 
+# The inventories: the whole fleet, and slice k of 3 as AWX makes it (hosts sorted by name, every third from k).
+hosts=()
+for number in $(seq 1 21); do
+    hosts+=("$(printf 'device-%04d emnify_endpoint_id=%d' "$number" $((11380000 + number)))")
+done
+printf '%s\n' "${hosts[@]}" > "$work/all.ini"
+for slice in 0 1 2; do
+    printf '%s\n' "${hosts[@]}" | sort | awk -v k=$slice '(NR - 1) % 3 == k' > "$work/slice-$slice.ini"
+done
+
 # A slice name that cannot name a file is refused before any request, naming the variable.
-play "$here/reset.yml"
-if play "$here/rollout.yml" -e report_dir="$work/bad" -e sms_provisioning_report_slice="a/b" > "$work/bad.log" 2>&1; then
+play -i localhost, "$here/reset.yml"
+if play -i "$work/all.ini" "$here/rollout.yml" -e report_dir="$work/bad" -e sms_provisioning_report_slice="a/b" > "$work/bad.log" 2>&1; then
     echo "role_sms_provisioning_slices: the slice name a/b was accepted" >&2
     exit 1
 fi
@@ -42,18 +52,18 @@ grep -q 'sms_provisioning_report_slice must be letters, digits' "$work/bad.log" 
     echo "role_sms_provisioning_slices: the refusal does not name sms_provisioning_report_slice" >&2
     exit 1
 }
-play "$here/count.yml" -e count_file="$work/bad-count.json"
+play -i localhost, "$here/count.yml" -e count_file="$work/bad-count.json"
 
 # One run of the whole rollout, on a fresh simulator.
-play "$here/reset.yml"
-play "$here/rollout.yml" -e report_dir="$work/single" -e sms_provisioning_report_slice=all
-play "$here/count.yml" -e count_file="$work/single-count.json"
+play -i localhost, "$here/reset.yml"
+play -i "$work/all.ini" "$here/rollout.yml" -e report_dir="$work/single" -e sms_provisioning_report_slice=all
+play -i localhost, "$here/count.yml" -e count_file="$work/single-count.json"
 
 # The same rollout in 3 slices at once, on a fresh simulator; each slice is an AWX job of one workflow.
-play "$here/reset.yml"
+play -i localhost, "$here/reset.yml"
 pids=()
 for slice in 0 1 2; do
-    play "$here/rollout.yml" -e report_dir="$work/sliced" -e slice_index=$slice -e slice_count=3 \
+    play -i "$work/slice-$slice.ini" "$here/rollout.yml" -e report_dir="$work/sliced" \
         -e awx_workflow_job_id=7 -e awx_job_id=$((100 + slice)) > "$work/slice-$slice.log" 2>&1 &
     pids+=($!)
 done
@@ -66,6 +76,6 @@ for number in 0 1 2; do
     fi
 done
 [ "$status" -eq 0 ] || exit 1
-play "$here/count.yml" -e count_file="$work/sliced-count.json"
+play -i localhost, "$here/count.yml" -e count_file="$work/sliced-count.json"
 
-play "$here/compare.yml"
+play -i localhost, "$here/compare.yml"
