@@ -105,6 +105,30 @@ def _cell(value):
     return _text(value).replace('|', '\\|').replace('\n', ' ')
 
 
+def _forecast_item(forecast):
+    encodings = ', '.join('%s %s' % (count, _cell(name)) for name, count in sorted((forecast.get('parts_by_encoding') or {}).items()))
+    line = '- Forecast: %s SMS parts%s, about %s API requests, about %s s at the rate limit' % (
+        forecast.get('parts'), (' (%s)' % encodings) if encodings else '', forecast.get('requests'), forecast.get('seconds'))
+    if forecast.get('cost') is not None:
+        line += ', estimated cost %s' % forecast['cost']
+    return line
+
+
+def _facts_table(devices):
+    """The facts captured from the devices' replies: one row per device that has any, one column per fact."""
+    names = sorted(set(name for device in devices for name in (device.get('facts') or {})))
+    if not names:
+        return []
+    out = ['', '## Captured facts', '', '| # | Device |' + ''.join(' %s |' % _cell(name) for name in names),
+           '|---|--------|' + '---|' * len(names)]
+    for device in devices:
+        facts = device.get('facts') or {}
+        if facts:
+            out.append('| %s | %s |%s' % (device.get('number'), _cell(device.get('label')),
+                                          ''.join(' %s |' % _cell(facts.get(name, '')) for name in names)))
+    return out
+
+
 def to_markdown(report):
     summary = report.get('summary') or {}
     check = report.get('check_mode')
@@ -122,6 +146,10 @@ def to_markdown(report):
             summary.get('devices'), summary.get('succeeded'), summary.get('failed'), summary.get('stopped')))
         out.append('- SMS parts sent: %s; already on the devices: %s' % (summary.get('parts_sent'), summary.get('parts_already_present')))
     out.append('- API requests: %s%s' % (summary.get('api_requests_total'), ' (payloads hidden)' if report.get('payloads_hidden') else ''))
+    if report.get('halted_wave'):
+        out.append('- Halted after wave **%s**: later waves were not sent' % report['halted_wave'])
+    if report.get('forecast'):
+        out.append(_forecast_item(report['forecast']))
     out += ['', '## Commands', '',
             '| # | Command | Wait | Timeout | OK | Failed | Not %s | Parts %s |' % ('planned' if check else 'sent', 'to send' if check else 'sent'),
             '|---|---------|------|---------|----|--------|----------|-------|']
@@ -146,6 +174,7 @@ def to_markdown(report):
         out.append('| %s | %s | %s | %s |%s' % (
             device.get('number'), _cell(device.get('label')),
             _cell('%s %s' % (endpoint.get('id'), _text(endpoint.get('name')))) if endpoint else '-', device.get('status'), ''.join(cells)))
+    out += _facts_table(devices)
     failed = [device for device in devices if device.get('status') == 'failed']
     if failed:
         out += ['', '## Failures', '']

@@ -58,6 +58,24 @@ def test_markdown_escapes_cells_and_shows_payloads_only_when_not_hidden():
     assert "- id=1, APN: `APN,'x'|y`" in shown
 
 
+def test_markdown_shows_the_forecast_the_halted_wave_and_the_captured_facts():
+    report = _report()
+    report.update(outcome='halted', halted_wave=2, stopped_reason='wave 2: 2 of 3 devices failed (67%)',
+                  forecast={'parts': 9, 'parts_by_encoding': {'ucs2': 4, 'gsm7': 5}, 'requests': 31, 'seconds': 15.5, 'cost': 0.45})
+    report['devices'][0]['facts'] = {'fw': '1.2|3', 'imei': '35'}
+    report['devices'][2]['facts'] = {'fw': '0.9'}
+    text = report_files.to_markdown(report)
+    assert '- Outcome: **halted** - wave 2: 2 of 3 devices failed (67%)' in text
+    assert '- Halted after wave **2**: later waves were not sent' in text
+    assert '- Forecast: 9 SMS parts (5 gsm7, 4 ucs2), about 31 API requests, about 15.5 s at the rate limit, estimated cost 0.45' in text
+    table = text.split('## Captured facts\n\n')[1].split('\n\n')[0].splitlines()
+    assert table == ['| # | Device | fw | imei |', '|---|--------|---|---|', '| 1 | id=1 | 1.2\\|3 | 35 |', '| 3 | id=3 | 0.9 |  |']
+    del report['forecast']['cost']
+    assert 'SMS parts (5 gsm7, 4 ucs2), about 31 API requests, about 15.5 s at the rate limit\n' in report_files.to_markdown(report)
+    plain = report_files.to_markdown(_report())
+    assert 'Halted' not in plain and 'Forecast' not in plain and 'Captured facts' not in plain
+
+
 def test_json_is_the_report_as_it_is():
     assert json.loads(report_files.to_json(_report())) == _report()
 
