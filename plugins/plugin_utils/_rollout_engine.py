@@ -276,10 +276,14 @@ class Engine:
         deadline = self.clock.time() + command['timeout']
         interval = float(self.settings.get('poll_interval', 2))
         direction = 'all' if command['wait'] == 'reply' else 'mt'
+        rounds = {'done': 0}
+        rate = self._rate()
 
         def describe():
             counts = _rollout_progress.count_states(self.state, command['index'])
-            return self.prefix + _rollout_progress.wait_line(command, counts, deadline - self.clock.time())
+            left = deadline - self.clock.time()
+            estimate = _rollout_progress.wait_estimate(counts.get('waiting', 0), rounds['done'], rate, math.ceil(interval), left)
+            return self.prefix + _rollout_progress.wait_line(command, counts, left, estimate)
 
         while True:
             waiting = _rollout_state.waiting_ids(self.state, command['index'])
@@ -291,6 +295,7 @@ class Engine:
             history = self._module('emnify.iot.emnify_sms_info', {'endpoint_id': waiting, 'direction': direction})
             self.state = _rollout_state.polled(self.state, command, history, deadline, now=_moment(self.clock.time()))
             interval = min(interval * 1.5, POLL_CAP)
+            rounds['done'] += 1
         self.progress.show(describe, force=True)
 
     def _write(self, report):

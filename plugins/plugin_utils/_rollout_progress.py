@@ -9,6 +9,8 @@ The clock is injected (``time()`` and ``sleep(seconds)``), so the pacing of the 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_forecast import POLL_ROUNDS
+
 MIN_GAP = 5.0
 MAX_SILENCE = 20.0
 
@@ -87,8 +89,21 @@ def send_line(command, done, total, parts, failed, seconds_left):
         (', about %s left' % duration(seconds_left)) if seconds_left else '')
 
 
-def wait_line(command, counts, seconds_left):
+def wait_estimate(waiting, rounds_done, rate, next_pause, seconds_left):
+    """The seconds a wait is expected to take still: the history reads still needed for the ``waiting`` devices (one
+    per device and round; ``POLL_ROUNDS`` rounds expected in all, at least one more) at ``rate`` requests per second,
+    after the pause before the next round; never more than the ``seconds_left`` before the timeout."""
+    if not waiting:
+        return 0.0
+    reads = waiting * max(1, POLL_ROUNDS - rounds_done)
+    return max(0.0, min(float(seconds_left), next_pause + (reads / rate if rate else 0.0)))
+
+
+def wait_line(command, counts, seconds_left, estimate=None):
     settled = 'replied' if command['wait'] == 'reply' else 'delivered'
-    return '%d. %s: waiting for %s: %d %s, %d failed, %d still waiting, at most %s left' % (
+    left = 'at most %s left' % duration(seconds_left)
+    if estimate is not None and counts.get('waiting', 0):
+        left = 'about %s left (%s)' % (duration(estimate), left)
+    return '%d. %s: waiting for %s: %d %s, %d failed, %d still waiting, %s' % (
         command['number'], command['label'], 'a reply' if command['wait'] == 'reply' else 'delivery',
-        counts.get(settled, 0), settled, counts.get('failed', 0), counts.get('waiting', 0), duration(seconds_left))
+        counts.get(settled, 0), settled, counts.get('failed', 0), counts.get('waiting', 0), left)

@@ -284,3 +284,21 @@ def test_the_waiting_rounds_grow_by_half_in_whole_seconds():
     gaps = [round(later - earlier, 1) for earlier, later in zip(polls, polls[1:])]
     # each read takes 0.5 s of the fake clock; the pauses are 2, 3, 5, 7 and 11 s
     assert gaps == [3.5, 5.5, 7.5, 11.5]
+
+
+def test_waiting_lines_estimate_the_time_left_from_the_reads_still_needed_at_the_rate_limit():
+    # 2 history reads expected per waiting device, at least one more; at 1 request/s plus the next pause; capped by the timeout.
+    assert _rollout_progress.wait_estimate(60, 0, 1.0, 2, 300) == 122.0
+    assert _rollout_progress.wait_estimate(60, 1, 1.0, 3, 300) == 63.0
+    assert _rollout_progress.wait_estimate(60, 5, 1.0, 3, 300) == 63.0
+    assert _rollout_progress.wait_estimate(60, 0, 1.0, 2, 40) == 40.0
+    assert _rollout_progress.wait_estimate(0, 0, 1.0, 2, 40) == 0.0
+    clock = Clock()
+    api = FakeApi(clock, 60, deliver_after=90)
+    _result, _api, lines = _run(count=60, api=api, clock=clock, rate_limit_requests=600, rate_limit_window=60)
+    waiting = [line for line in lines if 'waiting for delivery' in line]
+    # The first line printed (the send line came less than 5 s before the first round): after 2 rounds, 60 devices
+    # still waiting need one more read each, 6 s at 10 requests/s, after the next pause of 5 s (2, 3, 4.5 -> 5 s).
+    assert waiting[0].startswith('1. APN: waiting for delivery: 0 delivered, 0 failed, 60 still waiting, about 11s left (at most 4m54s left)')
+    # Nothing waits any more: only the timeout left is shown.
+    assert ', 0 still waiting, at most ' in waiting[-1] and 'about' not in waiting[-1]
