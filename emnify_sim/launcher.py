@@ -157,7 +157,8 @@ def start(state_dir, args=(), python=None, ready_timeout=READY_TIMEOUT):
             break
     if token is None:
         token = secrets.token_urlsafe(24)
-        args += ["--application-token", token]
+        # One argument with "=": a token that starts with "-" would otherwise be taken for an option.
+        args += ["--application-token=" + token]
     ready = os.path.join(state_dir, "ready")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(path for path in (PACKAGE_PARENT, env.get("PYTHONPATH")) if path)

@@ -63,6 +63,18 @@ def test_start_writes_the_state_and_stop_ends_the_process(tmp_path):
     assert emnify_sim("stop", state).returncode == 0, "stopping twice is harmless"
 
 
+def test_a_generated_token_that_starts_with_a_dash_is_passed_as_one_argument(tmp_path, monkeypatch):
+    # secrets.token_urlsafe draws "-" as the first character once in 64 starts.
+    monkeypatch.setattr(launcher.secrets, "token_urlsafe", lambda _size: "-generated-token-with-a-leading-dash")
+    sim = launcher.start(str(tmp_path), ["--endpoints", "2", "--lifetime", "60", "--quiet"])
+    try:
+        assert sim.token == "-generated-token-with-a-leading-dash"
+        answer = requests.post(sim.url + "/api/v1/authenticate", json={"application_token": sim.token}, timeout=10)
+        assert answer.status_code == 200
+    finally:
+        assert sim.stop()
+
+
 def test_start_keeps_a_given_token_and_port_options(tmp_path):
     sim = launcher.start(str(tmp_path), ["--application-token", "my-own-simulator-token", "--endpoints", "2", "--lifetime", "60", "--quiet"])
     try:
