@@ -112,7 +112,6 @@ cache_timeout: 3600
 
 import difflib
 import hashlib
-import os
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -124,11 +123,10 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import EmnifyEr
 from ansible_collections.emnify.iot.plugins.module_utils._lookup import EndpointFinder
 from ansible_collections.emnify.iot.plugins.module_utils._module import (
     build_client,
-    check_connection_params,
     connection_argument_spec,
-    is_plain_http_remote,
+    connection_problems,
+    plain_http_warning,
 )
-from ansible_collections.emnify.iot.plugins.module_utils._pacer import simulator_scale
 from ansible_collections.emnify.iot.plugins.plugin_utils._endpoint_inventory import host_names, host_vars, matches
 
 if hasattr(_template, 'trust_as_template'):
@@ -199,17 +197,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not HAS_REQUESTS:
             problems.append('the Python library requests is required on the controller')
         if not problems:
-            problems = check_connection_params(result.validated_parameters)
-        try:
-            self._scale = simulator_scale(os.environ)
-        except ValueError as exc:
-            problems.append(str(exc))
+            problems, self._scale = connection_problems(result.validated_parameters)
         if problems:
             raise AnsibleParserError('%s (%s): %s' % (self.NAME, path, '; '.join(problems)))
         params = result.validated_parameters
-        if is_plain_http_remote(params['api_url']):
-            self.display.warning('api_url uses plain http:// to a host other than the loopback interface; '
-                                 'the auth token crosses the network unencrypted')
+        warning = plain_http_warning(params['api_url'])
+        if warning:
+            self.display.warning(warning)
         return params
 
     def _filters(self):

@@ -127,6 +127,25 @@ def is_plain_http_remote(url):
     return parts.scheme == 'http' and (parts.hostname or '') not in LOOPBACK_HOSTS and not (parts.hostname or '').startswith('127.')
 
 
+def plain_http_warning(url):
+    """The warning for an ``api_url`` that sends the token unencrypted over the network, or None."""
+    if is_plain_http_remote(url):
+        return ('api_url uses plain http:// to a host other than the loopback interface; '
+                'the auth token crosses the network unencrypted')
+    return None
+
+
+def connection_problems(params):
+    """(problems, simulator scale) of validated connection options: the options' rules and the scale's variable."""
+    problems = check_connection_params(params)
+    scale = None
+    try:
+        scale = simulator_scale(os.environ)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems, scale
+
+
 def _without_surrogates(name, value, problems, hidden):
     """``value`` with every lone surrogate replaced by U+FFFD; each text that held one adds a problem naming ``name``.
 
@@ -197,16 +216,12 @@ class EmnifyModule:
         self._refuse_lone_surrogates()
         if not HAS_REQUESTS:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-        problems = check_connection_params(self.params)
-        try:
-            self._simulator_scale = simulator_scale(os.environ)
-        except ValueError as exc:
-            problems.append(str(exc))
+        problems, self._simulator_scale = connection_problems(self.params)
         if problems:
             self.fail('; '.join(problems))
-        if is_plain_http_remote(self.params['api_url']):
-            self.ansible.warn('api_url uses plain http:// to a host other than the loopback interface; '
-                              'the auth token crosses the network unencrypted')
+        warning = plain_http_warning(self.params['api_url'])
+        if warning:
+            self.ansible.warn(warning)
 
     def _refuse_short_token(self):
         """Fail, readably, when the application token is too short to be one.
