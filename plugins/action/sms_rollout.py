@@ -28,6 +28,7 @@ except ImportError:  # ansible-core before 2.19: a plain str is a template, an u
 else:
     wrap_var = None
 
+from ansible_collections.emnify.iot.plugins.module_utils._module import connection_setting
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_engine import Engine, RenderError
 
 display = Display()
@@ -135,8 +136,10 @@ class ActionModule(ActionBase):
         settings['no_log'] = args['hide_payload']
         settings['check'] = bool(self._task.check_mode or args['plan_only'])
         settings['connection'] = dict((name, args[name]) for name in CONNECTION if args[name] is not None)
-        settings['rate_limit_requests'] = args['rate_limit_requests']
-        settings['rate_limit_window'] = args['rate_limit_window']
+        # The chunks, the forecast and the time-left estimate follow the pace the modules keep (the option, else its
+        # environment variable, else emnify's limit).
+        settings['rate_limit_requests'] = connection_setting('rate_limit_requests', args['rate_limit_requests'])
+        settings['rate_limit_window'] = connection_setting('rate_limit_window', args['rate_limit_window'])
         settings['api_url'] = args['api_url'] or os.environ.get('EMNIFY_API_URL')
         if args['report_dir']:
             settings['report_dir'] = os.path.realpath(os.path.expanduser(args['report_dir']))

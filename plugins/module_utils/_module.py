@@ -72,6 +72,21 @@ def connection_argument_spec():
     )
 
 
+def connection_setting(name, value=None):
+    """The value a module uses for connection option ``name`` when the task gives ``value``: ``value`` itself when
+    set, else the option's environment variable, else its default (for the controller, which plans by it)."""
+    if value is not None:
+        return value
+    spec = connection_argument_spec()[name]
+    fallback = spec.get('fallback')
+    if fallback:
+        try:
+            return fallback[0](*fallback[1])
+        except AnsibleFallbackNotFound:
+            pass
+    return spec.get('default')
+
+
 def check_connection_params(params):
     """Return a list of messages for connection options out of range (each names the option and the rule)."""
     problems = []

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report of an ``sms_provisioning`` rollout as files: JSON, JUnit XML and Markdown.
 
-Pure functions from the report data (built by the ``emnify.iot.sms_rollout`` filter) to text, one
-function that merges the reports of the slices of one rollout into one report, and one function that
-writes the files atomically with private modes. The JUnit file has one test suite for the device
+Pure functions from the report data (built by the rollout engine, ``plugin_utils/_rollout_report``) to
+text, one function that merges the reports of the slices of one rollout into one report, and one function
+that writes the files atomically with private modes (used by the ``sms_rollout_report`` module and by the
+``sms_rollout`` action on the controller). The JUnit file has one test suite for the device
 checks and one per command, one test case per device, so a CI server shows each device.
 """
 
@@ -328,3 +329,27 @@ def write_atomic(path, text, mode):
             pass
         raise
     return True
+
+
+def write_files(report, directory, name, formats=('json', 'junit', 'markdown'), mode=0o640, check=False):
+    """Write ``report`` as ``directory/name`` plus each format's extension (the directory is created, mode 0750);
+    return ``(files, written)``: the path per format and the formats whose file changed (or would, with ``check``).
+
+    Raises ValueError when ``report`` is not a rollout report, OSError when a file cannot be written.
+    """
+    formats = list(dict.fromkeys(formats))
+    files = dict((fmt, os.path.join(directory, name + FORMATS[fmt])) for fmt in formats)
+    try:
+        texts = dict((fmt, RENDERERS[fmt](report)) for fmt in formats)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError('is not an sms_provisioning report (%s: %s)' % (type(exc).__name__, exc))
+    written = []
+    if not os.path.isdir(directory):
+        written = list(formats)
+        if not check:
+            os.makedirs(directory, 0o750)
+    for fmt in formats:
+        changed = not unchanged(files[fmt], texts[fmt]) if check else write_atomic(files[fmt], texts[fmt], mode)
+        if changed and fmt not in written:
+            written.append(fmt)
+    return files, written

@@ -130,7 +130,9 @@ options:
         rollout in its preflight, with nothing sent and a message naming what was exceeded.
     type: dict
   report_dir:
-    description: The directory of the report files (relative to the current directory); none are written without it.
+    description:
+      - The directory of the report files on the controller (relative to the current directory), created when missing;
+        none are written without it. They are written in check mode too, so a pipeline can publish the plan.
     type: str
   report_name:
     description: The base name of the report files.

@@ -131,7 +131,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import (
-    FORMATS, RENDERERS, MergeError, merge, unchanged, write_atomic)
+    FORMATS, MergeError, merge, write_files)
 
 
 def _load_slices(module, items):
@@ -191,25 +191,11 @@ def main():
     if not name or os.sep in name or name in ('.', '..'):
         module.fail_json(msg='name: must be a plain file name without a directory, got %r' % name)
     directory = params['path']
-    formats = list(dict.fromkeys(params['formats']))
-    files = dict((fmt, os.path.join(directory, name + FORMATS[fmt])) for fmt in formats)
-    written = []
+    files = dict((fmt, os.path.join(directory, name + FORMATS[fmt])) for fmt in params['formats'])
     try:
-        texts = dict((fmt, RENDERERS[fmt](report)) for fmt in formats)
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        module.fail_json(msg='%s: is not an sms_provisioning report (%s: %s)' % (
-            'report' if params['reports'] is None else 'reports', type(exc).__name__, exc))
-    try:
-        if not os.path.isdir(directory):
-            written = list(formats)
-            if not module.check_mode:
-                os.makedirs(directory, 0o750)
-        for fmt in formats:
-            if module.check_mode:
-                if not unchanged(files[fmt], texts[fmt]) and fmt not in written:
-                    written.append(fmt)
-            elif write_atomic(files[fmt], texts[fmt], mode) and fmt not in written:
-                written.append(fmt)
+        files, written = write_files(report, directory, name, params['formats'], mode, check=module.check_mode)
+    except ValueError as exc:
+        module.fail_json(msg='%s: %s' % ('report' if params['reports'] is None else 'reports', exc))
     except (IOError, OSError) as exc:
         module.fail_json(msg='path: cannot write the report to %s: %s' % (directory, exc), files=files)
     # The report can hold thousands of devices: do not echo it (or the slices' reports) back as the task's invocation.

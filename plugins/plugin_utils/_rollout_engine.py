@@ -5,9 +5,9 @@
 
 The engine talks to the API only through the collection's modules, called by ``run_module(name, args, check)``
 (``emnify_endpoint_info`` to resolve, ``emnify_sms`` with ``messages`` to send in bulk, ``emnify_sms_info`` to
-wait, ``sms_rollout_report`` to write the files). Templates are rendered by ``render(text, device, endpoint)``,
-time comes from ``clock`` and progress lines go to ``emit``: the action plugin ``emnify.iot.sms_rollout`` gives
-the real ones, the unit tests fakes.
+wait). It writes the report files itself, with the functions of the ``sms_rollout_report`` module. Templates
+are rendered by ``render(text, device, endpoint)``, time comes from ``clock`` and progress lines go to ``emit``: the
+action plugin ``emnify.iot.sms_rollout`` gives the real ones, the unit tests fakes.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -16,6 +16,7 @@ __metaclass__ = type
 import datetime
 import math
 
+from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import write_files
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_forecast, _rollout_plan, _rollout_progress
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_report, _rollout_state
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, _result_key, module_error, plain
@@ -65,9 +66,12 @@ class Engine:
         return bool(self.settings.get('check'))
 
     def _rate(self):
-        requests = self.settings.get('rate_limit_requests') or 2000
-        window = self.settings.get('rate_limit_window') or 300
-        return float(requests) / float(window) if window else DEFAULT_RATE
+        """Requests per second the modules are paced to (emnify's 2,000 per 300 s unless set otherwise)."""
+        try:
+            rate = float(self.settings.get('rate_limit_requests') or 2000) / float(self.settings.get('rate_limit_window') or 300)
+        except (TypeError, ValueError):  # the modules refuse such a value by its option's name
+            return DEFAULT_RATE
+        return rate if rate > 0 else DEFAULT_RATE
 
     # steps ------------------------------------------------------------------------------------------
     def run(self):
@@ -299,13 +303,15 @@ class Engine:
         self.progress.show(describe, force=True)
 
     def _write(self, report):
+        """The report files, written on the controller, where the rollout runs (in check mode too: a plan is a report)."""
         directory = self.settings.get('report_dir')
         if not directory:
             return {}
         name = self.settings.get('report_name') or 'sms-provisioning'
         if self.settings.get('report_slice'):
             name += '-%s' % self.settings['report_slice']
-        result = self.run_module('emnify.iot.sms_rollout_report', {'report': report, 'path': directory, 'name': name}, False) or {}
-        if result.get('failed'):
-            return {'path': directory, 'error': module_error(result)}
-        return {'path': directory, 'files': result.get('files')}
+        try:
+            files, _written = write_files(report, directory, name)
+        except (OSError, ValueError) as exc:
+            return {'path': directory, 'error': 'cannot write to %s: %s' % (directory, exc)}
+        return {'path': directory, 'files': files}

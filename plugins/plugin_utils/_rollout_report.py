@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report of an ``sms_provisioning`` rollout as data, its summary lines and the failure message.
 
-The JSON, JUnit XML and Markdown files are rendered from this data by ``sms_rollout_report``.
+The JSON, JUnit XML and Markdown files are rendered from this data by ``module_utils/_rollout_report``.
 """
 
 from __future__ import (absolute_import, division, print_function)

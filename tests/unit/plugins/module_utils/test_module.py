@@ -34,6 +34,7 @@ from ansible_collections.emnify.iot.plugins.module_utils._module import (
     check_connection_params,
     check_endpoint_id,
     connection_argument_spec,
+    connection_setting,
     endpoint_ids,
     is_plain_http_remote,
 )
@@ -187,6 +188,16 @@ def test_bad_params_fail_with_every_problem(capsys):
     assert result['failed'] is True
     assert 'timeout:' in result['msg'] and 'retries:' in result['msg']
     assert APP_TOKEN not in json.dumps(result)
+
+
+def test_connection_setting_is_the_option_else_its_environment_variable_else_its_default(monkeypatch):
+    monkeypatch.delenv('EMNIFY_RATE_LIMIT_WINDOW', raising=False)
+    assert connection_setting('rate_limit_window') == 300
+    monkeypatch.setenv('EMNIFY_RATE_LIMIT_WINDOW', ' ')
+    assert connection_setting('rate_limit_window') == 300
+    monkeypatch.setenv('EMNIFY_RATE_LIMIT_WINDOW', '30')
+    assert connection_setting('rate_limit_window') == '30'
+    assert connection_setting('rate_limit_window', 60.0) == 60.0
 
 
 def test_simulator_scale_reaches_the_pacer_only_when_set(monkeypatch):

@@ -86,13 +86,11 @@ class FakeApi:
                                      'submit_date': date})
         return {'messages': messages, 'api_usage': {'requests': len(args['endpoint_id'])}}
 
-    def sms_rollout_report(self, args, check):
-        return {'files': {'json': args['path'] + '/x.json'}}
 
 
 SETTINGS = {'lookup': True, 'max_fail_percentage': 100, 'poll_interval': 2, 'concurrency': 4, 'no_log': True, 'title': 'T',
             'wait': 'delivered', 'wait_timeout': 300, 'encoding': 'auto', 'max_parts': 10, 'fail_on_device_errors': True,
-            'report_dir': '/reports'}
+            'report_dir': None}
 
 
 def _render(text, device, endpoint):
@@ -124,8 +122,8 @@ def _run(count=3, commands=None, api=None, clock=None, **settings):
 def test_one_lookup_one_bulk_send_and_polls_until_delivered():
     result, api, lines = _run()
     names = [call[0].split('.')[-1] for call in api.calls]
-    assert names[0] == 'emnify_endpoint_info' and names[1] == 'emnify_sms' and names[-1] == 'sms_rollout_report'
-    assert set(names[2:-1]) == {'emnify_sms_info'}
+    assert names[0] == 'emnify_endpoint_info' and names[1] == 'emnify_sms'
+    assert set(names[2:]) == {'emnify_sms_info'}
     assert api.calls[1][1]['messages'] == [{'endpoint_id': 100, 'payload': 'APN,apn0'}, {'endpoint_id': 101, 'payload': 'APN,apn1'},
                                            {'endpoint_id': 102, 'payload': 'APN,apn2'}]
     assert not api.calls[1][2]
@@ -302,3 +300,32 @@ def test_waiting_lines_estimate_the_time_left_from_the_reads_still_needed_at_the
     assert waiting[0].startswith('1. APN: waiting for delivery: 0 delivered, 0 failed, 60 still waiting, about 11s left (at most 4m54s left)')
     # Nothing waits any more: only the timeout left is shown.
     assert ', 0 still waiting, at most ' in waiting[-1] and 'about' not in waiting[-1]
+
+
+def test_chunks_follow_the_pace_the_modules_keep():
+    """At 2,000 requests per 30 s (a scaled window) a chunk still takes about 20 s: ten times larger than at emnify's
+    2,000 per 300 s, so 500 devices go in one module run instead of eight."""
+    for window, runs in ((30, 1), (300, 8)):
+        clock = Clock()
+        api = FakeApi(clock, 500, deliver_after=0)
+        _run(count=500, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
+             rate_limit_requests=2000, rate_limit_window=window)
+        sends = [call for call in api.calls if call[0].endswith('emnify_sms')]
+        assert len(sends) == runs, window
+
+
+def test_the_report_files_are_written_on_the_controller_without_a_module_run(tmp_path):
+    result, api, _lines = _run(report_dir=str(tmp_path / 'reports'), report_slice='job7')
+    names = sorted(path.name for path in (tmp_path / 'reports').iterdir())
+    assert names == ['sms-provisioning-job7.json', 'sms-provisioning-job7.junit.xml', 'sms-provisioning-job7.md']
+    assert result['report_files']['json'] == str(tmp_path / 'reports' / 'sms-provisioning-job7.json')
+    assert '"outcome": "succeeded"' in (tmp_path / 'reports' / 'sms-provisioning-job7.json').read_text()
+    assert not [call for call in api.calls if 'report' in call[0]]
+
+
+def test_a_report_that_cannot_be_written_fails_the_rollout_naming_the_directory(tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('not a directory')
+    result, _api, _lines = _run(report_dir=str(blocker / 'reports'))
+    assert result['report']['outcome'] == 'succeeded'
+    assert 'The report could not be written: cannot write to %s' % (blocker / 'reports') in result['failure_message']
