@@ -87,7 +87,6 @@ class FakeApi:
         return {'messages': messages, 'api_usage': {'requests': len(args['endpoint_id'])}}
 
 
-
 SETTINGS = {'lookup': True, 'max_fail_percentage': 100, 'poll_interval': 2, 'concurrency': 4, 'no_log': True, 'title': 'T',
             'wait': 'delivered', 'wait_timeout': 300, 'encoding': 'auto', 'max_parts': 10, 'fail_on_device_errors': True,
             'report_dir': None}
