@@ -29,7 +29,11 @@ else:
     wrap_var = None
 
 from ansible_collections.emnify.iot.plugins.module_utils._module import connection_setting
+from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger, ledger_name
+from ansible_collections.emnify.iot.plugins.module_utils._pacer import shared_limits, simulator_scale
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_engine import Engine, RenderError
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_pace import RequestWindow
 
 display = Display()
 
@@ -116,6 +120,32 @@ def raw_value(value, variables, depth=0):
     return value
 
 
+def _request_window(settings, args):
+    """The request window the modules pace by, read from their shared ledger on this controller (see
+    ``_rollout_pace``); None when the settings are not numbers (the modules refuse them by name)."""
+    try:
+        limit, seconds = int(settings['rate_limit_requests']), float(settings['rate_limit_window'])
+        scale = simulator_scale(os.environ)
+    except (TypeError, ValueError):
+        return None
+    ledger = None
+    directory = connection_setting('token_cache_dir', args['token_cache_dir'])
+    state = StateDir(os.path.expanduser(os.path.expandvars(directory)) if directory else None)
+    if state.usable and limit > 0 and seconds > 0:
+        try:
+            ledger = PaceLedger(state.path(ledger_name(connection_setting('api_url', args['api_url']))),
+                                shared_limits(limit, seconds, scale))
+        except LedgerUnavailable:
+            ledger = None
+
+    def read(now):
+        try:
+            return ledger.live('all', now) if ledger is not None else None
+        except LedgerUnavailable:
+            return None
+    return RequestWindow(limit, seconds, _Clock, ledger=read) if limit > 0 and seconds > 0 else None
+
+
 class ActionModule(ActionBase):
     """Run an sms_provisioning rollout on the controller (ActionBase's defaults: no file transfer, check mode
     supported)."""
@@ -144,7 +174,7 @@ class ActionModule(ActionBase):
         if args['report_dir']:
             settings['report_dir'] = os.path.realpath(os.path.expanduser(args['report_dir']))
         engine = Engine(settings, commands, args['devices'], self._run_module_for(task_vars), self._render_for(task_vars),
-                        _Clock(), self._emit)
+                        _Clock(), self._emit, window=_request_window(settings, args))
         result.update(engine.run())
         report = result.get('report') or {}
         result['ansible_facts'] = {'sms_provisioning_result': report, 'sms_provisioning_report': report}

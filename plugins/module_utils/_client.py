@@ -44,8 +44,9 @@ from ansible_collections.emnify.iot.plugins.module_utils._errors import (
     parse_retry_after,
     redact,
 )
+from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import ledger_name
 from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
-from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir, digest
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import StateDir
 from ansible_collections.emnify.iot.plugins.module_utils._token_cache import (
     RENEW_MARGIN,
     TokenCache,
@@ -177,7 +178,7 @@ class EmnifyClient:
         # The request budget is per public IP: share it with the other module runs through the private directory.
         if state_dir is not None and not isinstance(state_dir, StateDir):
             state_dir = StateDir(state_dir)
-        ledger = state_dir.path('pace-%s.json' % digest(self.api_url)) if state_dir is not None else None
+        ledger = state_dir.path(ledger_name(self.api_url)) if state_dir is not None else None
         self.pacer = Pacer(rate_limit_requests, rate_limit_window, clock=clock, sleep=sleep,
                            ledger_path=ledger, simulator_scale=simulator_scale)
         self._token = None

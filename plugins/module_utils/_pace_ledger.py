@@ -18,9 +18,14 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.emnify.iot.plugins.module_utils._state_dir import HAS_FCNTL, StateUnavailable, locked
+from ansible_collections.emnify.iot.plugins.module_utils._state_dir import HAS_FCNTL, StateUnavailable, digest, locked
 
 SLOTS = 300
+
+
+def ledger_name(api_url):
+    """The ledger's file name in the private state directory: one ledger per API URL."""
+    return 'pace-%s.json' % digest(api_url.rstrip('/'))
 
 
 class LedgerUnavailable(Exception):
@@ -75,6 +80,18 @@ class PaceLedger:
         os.lseek(fd, 0, os.SEEK_SET)
         os.ftruncate(fd, 0)
         os.write(fd, raw)
+
+    def live(self, name, now):
+        """The requests counted against ``name`` that have not expired at ``now``, as ``(expiry, count)`` pairs sorted by
+        expiry (a read: nothing is recorded; an empty list when there is no ledger yet)."""
+        if name not in self.limits or not os.path.exists(self.path):
+            return []
+        try:
+            with locked(self.path, shared=True) as fd:
+                counts = self._read(fd).get(name, {})
+        except (OSError, StateUnavailable) as exc:
+            raise LedgerUnavailable(str(exc))
+        return sorted((self._expiry(name, index), count) for index, count in counts.items() if self._expiry(name, index) > now)
 
     def take(self, names, now):
         """Record one request against ``names`` and return 0, or return the seconds to wait (nothing recorded)."""

@@ -96,6 +96,11 @@ class BucketLimit:
         self._tokens -= 1.0
 
 
+def shared_limits(requests, window, simulator_scale=1.0):
+    """The rolling windows every module run of a user on the controller shares through the ledger."""
+    return {'all': (requests, window), 'auth': (AUTH_REQUESTS, AUTH_WINDOW * float(simulator_scale))}
+
+
 class Pacer:
     """Thread-safe pacing over named limits.
 
@@ -125,7 +130,7 @@ class Pacer:
         self.ledger_problem = None
         if self.enabled and ledger_path:
             try:
-                self.ledger = PaceLedger(ledger_path, {'all': (requests, window), 'auth': (AUTH_REQUESTS, AUTH_WINDOW * scale)})
+                self.ledger = PaceLedger(ledger_path, shared_limits(requests, window, scale))
             except LedgerUnavailable as exc:
                 self.ledger_problem = str(exc)
 

@@ -15,8 +15,11 @@ description:
     role; its variables are this plugin's options with the prefix C(sms_provisioning_).
   - Resolves every device with one M(emnify.iot.emnify_endpoint_info) run, renders each command's payload and reply
     pattern per device, checks every message before anything is sent, sends each command to every device still
-    healthy with M(emnify.iot.emnify_sms) (O(emnify.iot.emnify_sms#module:messages), in chunks), waits with
+    healthy with M(emnify.iot.emnify_sms) (O(emnify.iot.emnify_sms#module:messages)), waits with
     M(emnify.iot.emnify_sms_info), and builds the report. The modules are the only code that talks to the API.
+  - Sends and reads go in module runs sized to what the request window lets go within about 15 seconds, read from the
+    request ledger the modules share on the controller (or, when they run on another host, from the rollout's own count
+    of requests); when the window lets nothing go, the rollout waits on the controller and prints how long.
   - Prints a forecast (SMS parts by encoding, API requests, time at the rate limit, cost) before it sends, and a
     progress line at most every 5 seconds, and at least every 20 seconds while it sends or waits.
 author:

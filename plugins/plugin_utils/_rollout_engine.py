@@ -19,11 +19,14 @@ import math
 from ansible_collections.emnify.iot.plugins.module_utils._rollout_report import write_files
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_forecast, _rollout_plan, _rollout_progress
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_report, _rollout_state
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_pace import RequestWindow
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_state import SELECTORS, _result_key, module_error, plain
 
 POLL_CAP = 30.0
-# A bulk send is split so that each module run takes about this long at the rate limit, to show progress.
-CHUNK_SECONDS = 20.0
+# Sends and reads are split into module runs that each end within about this long, so that progress shows.
+CHUNK_SECONDS = 15.0
+# A module run starts when the requests it needs are free within this long (it starts up in the meantime).
+START_AHEAD = 2.0
 DEFAULT_RATE = 2000 / 300.0
 
 
@@ -40,9 +43,10 @@ def _omit_none(args):
 
 
 class Engine:
-    """One rollout. ``settings`` holds the role-wide values (see the action plugin's options)."""
+    """One rollout. ``settings`` holds the role-wide values (see the action plugin's options); ``window`` is the request
+    window the modules pace by (``_rollout_pace.RequestWindow``; by default one that knows only this rollout's requests)."""
 
-    def __init__(self, settings, commands, devices, run_module, render, clock, emit):
+    def __init__(self, settings, commands, devices, run_module, render, clock, emit, window=None):
         self.settings = settings
         self.raw_commands = commands
         self.devices = devices or []
@@ -56,6 +60,11 @@ class Engine:
         self.prefix = ''
         self.state = None
         self.endpoints = {}
+        limit, seconds = self._limits()
+        self.window = window or RequestWindow(limit, seconds, clock)
+        # Requests per second of a module run; measured from each run, first guessed from the concurrency.
+        self.throughput = 5.0 * max(1, int(settings.get('concurrency') or 4))
+        self.paused_until = None
 
     # helpers ----------------------------------------------------------------------------------------
     def _module(self, name, args, check=False):
@@ -65,13 +74,55 @@ class Engine:
     def _check(self):
         return bool(self.settings.get('check'))
 
-    def _rate(self):
-        """Requests per second the modules are paced to (emnify's 2,000 per 300 s unless set otherwise)."""
+    def _limits(self):
+        """The requests per window the modules are paced to (emnify's 2,000 per 300 s unless set otherwise)."""
         try:
-            rate = float(self.settings.get('rate_limit_requests') or 2000) / float(self.settings.get('rate_limit_window') or 300)
+            limit, seconds = int(self.settings.get('rate_limit_requests') or 2000), float(self.settings.get('rate_limit_window') or 300)
         except (TypeError, ValueError):  # the modules refuse such a value by its option's name
-            return DEFAULT_RATE
-        return rate if rate > 0 else DEFAULT_RATE
+            return 2000, 300.0
+        return (limit, seconds) if limit > 0 and seconds > 0 else (2000, 300.0)
+
+    def _rate(self):
+        """Requests per second, sustained."""
+        limit, seconds = self._limits()
+        return limit / seconds
+
+    def _in_chunks(self, items, per_item, run, describe):
+        """Yield ``(chunk, result)`` for consecutive parts of ``items``, each handed to ``run`` (one module run that
+        makes about ``per_item`` requests per item). Each part is as large as the request window lets go within
+        CHUNK_SECONDS at the measured speed of module runs; while it lets too little go, wait here, showing progress."""
+        least = max(1, min(2 * int(self.settings.get('concurrency') or 4), self.window.limit // max(1, per_item)))
+        start = 0
+        while start < len(items):
+            rest = len(items) - start
+            smallest = min(rest, least)
+            wait = self.window.time_until(smallest * per_item)
+            if wait > START_AHEAD:
+                self.paused_until = self.clock.time() + wait
+                self.progress.show(describe)
+                self.progress.sleep(wait - START_AHEAD)
+                self.paused_until = None
+                continue
+            most = self.window.capacity(rest * per_item, self.throughput, CHUNK_SECONDS) // max(1, per_item)
+            chunk = items[start:start + max(smallest, min(rest, most))]
+            self.progress.show(describe)  # a line at most MIN_GAP before a module run: never silent for long
+            began = self.clock.time()
+            result = run(chunk) or {}
+            used = (result.get('api_usage') or {}).get('requests', 0) or 0
+            self.window.record(used, began)
+            took = self.clock.time() - began
+            if used and took > 0:
+                self.throughput = max(used / took, self._rate())
+            start += len(chunk)
+            yield chunk, result
+
+    def _paused(self):
+        """The progress line's note while the engine waits for the request window."""
+        if self.paused_until is None:
+            return ''
+        return '; waiting %s for the rate limit (%d requests per %s)' % (
+            _rollout_progress.duration(self.paused_until - self.clock.time()), self.window.limit,
+            _rollout_progress.duration(self.window.window))
 
     # steps ------------------------------------------------------------------------------------------
     def run(self):
@@ -174,6 +225,7 @@ class Engine:
                         selectors[field].append(value if field == 'id' else str(value).strip())
             self.progress.show(lambda: 'Looking up %d devices' % len(self.devices), force=True)
             lookup = self._module('emnify.iot.emnify_endpoint_info', dict((key, value) for key, value in selectors.items() if value))
+            self.window.record((lookup.get('api_usage') or {}).get('requests', 0))
             if lookup.get('failed'):
                 return lookup
             self.endpoints = dict((str(endpoint.get('id')), endpoint) for endpoint in lookup.get('endpoints') or [])
@@ -226,10 +278,23 @@ class Engine:
         groups = _rollout_state.groups(self.state, [command['index'] for command in self.commands])
         for position, group in enumerate(groups, 1):
             command = self.commands[group['command']]
-            self.progress.show(lambda: 'Planning: message %d of %d' % (position, len(groups)))
-            args = self._sms_args(command, endpoint_id=group['endpoint_ids'], payload=group['payload'])
-            result = self._module('emnify.iot.emnify_sms', args, check=True)
-            results.append(dict(result, item=group))
+            done = {'devices': 0}
+
+            def describe():
+                return 'Planning: message %d of %d, %d of %d devices read%s' % (
+                    position, len(groups), done['devices'], len(group['keys']), self._paused())
+
+            def check(positions):
+                args = self._sms_args(command, endpoint_id=[group['endpoint_ids'][one] for one in positions], payload=group['payload'])
+                return self._module('emnify.iot.emnify_sms', args, check=True)
+
+            self.progress.show(describe)
+            for positions, result in self._in_chunks(list(range(len(group['keys']))), 1, check, describe):
+                part = dict(group, keys=[group['keys'][one] for one in positions],
+                            endpoint_ids=[group['endpoint_ids'][one] for one in positions])
+                results.append(dict(result, item=part))
+                done['devices'] += len(positions)
+                self.progress.show(describe)
         self.state = _rollout_plan.checked_plan(self.state, self.commands, results, no_log)
 
     def _sms_args(self, command, **args):
@@ -238,31 +303,25 @@ class Engine:
                                since=self.settings.get('since'), concurrency=self.settings.get('concurrency', 4),
                                hide_payload=self.settings.get('no_log', True)))
 
-    def _chunk_size(self, messages):
-        parts = 1
-        for result in self.state['results'].values():
-            parts = max(parts, result.get('parts') or 1)
-        size = int(CHUNK_SECONDS * self._rate() / (1 + parts))
-        return max(size, 4 * int(self.settings.get('concurrency', 4)), 1)
-
     def _send(self, command):
         messages = _rollout_state.messages(self.state, command['index'])
         if not messages:
             return
         started_at = _rollout_state.stamp(_moment(self.clock.time()))
-        size = self._chunk_size(messages)
+        parts = max([result.get('parts') or 1 for result in self.state['results'].values()] or [1])
         combined = {'messages': [], 'api_usage': {'requests': 0}}
         tally = {'done': 0, 'parts': 0, 'failed': 0}
-        rate = self._rate()
 
         def describe():
-            left = (len(messages) - tally['done']) * 2 / rate if tally['done'] < len(messages) else 0
-            return self.prefix + _rollout_progress.send_line(command, tally['done'], len(messages), tally['parts'], tally['failed'], left)
+            left = self.window.eta((len(messages) - tally['done']) * (1 + parts), self.throughput) if tally['done'] < len(messages) else 0
+            return self.prefix + _rollout_progress.send_line(command, tally['done'], len(messages), tally['parts'], tally['failed'],
+                                                             left) + self._paused()
+
+        def send(chunk):
+            return self._module('emnify.iot.emnify_sms', self._sms_args(command, messages=chunk))
 
         self.progress.show(describe)
-        for start in range(0, len(messages), size):
-            chunk = messages[start:start + size]
-            result = self._module('emnify.iot.emnify_sms', self._sms_args(command, messages=chunk))
+        for chunk, result in self._in_chunks(messages, 1 + parts, send, describe):
             answered = dict((str(message.get('endpoint_id')), message) for message in result.get('messages') or [])
             for message in chunk:
                 one = answered.get(str(message['endpoint_id']))
@@ -287,7 +346,10 @@ class Engine:
             counts = _rollout_progress.count_states(self.state, command['index'])
             left = deadline - self.clock.time()
             estimate = _rollout_progress.wait_estimate(counts.get('waiting', 0), rounds['done'], rate, math.ceil(interval), left)
-            return self.prefix + _rollout_progress.wait_line(command, counts, left, estimate)
+            return self.prefix + _rollout_progress.wait_line(command, counts, left, estimate) + self._paused()
+
+        def read(endpoint_ids):
+            return self._module('emnify.iot.emnify_sms_info', {'endpoint_id': endpoint_ids, 'direction': direction})
 
         while True:
             waiting = _rollout_state.waiting_ids(self.state, command['index'])
@@ -296,8 +358,10 @@ class Engine:
             self.progress.show(describe)
             # Whole seconds, as the role always paused: the same rounds, and so the same requests, as before.
             self.progress.sleep(max(0.0, min(math.ceil(interval), deadline - self.clock.time())))
-            history = self._module('emnify.iot.emnify_sms_info', {'endpoint_id': waiting, 'direction': direction})
-            self.state = _rollout_state.polled(self.state, command, history, deadline, now=_moment(self.clock.time()))
+            for endpoint_ids, history in self._in_chunks(waiting, 1, read, describe):
+                self.state = _rollout_state.polled(self.state, command, history, deadline, now=_moment(self.clock.time()),
+                                                   endpoint_ids=endpoint_ids)
+                self.progress.show(describe)
             interval = min(interval * 1.5, POLL_CAP)
             rounds['done'] += 1
         self.progress.show(describe, force=True)

@@ -301,8 +301,9 @@ def _search(pattern, text):
     return dict((name, value) for name, value in match.groupdict().items() if value is not None)
 
 
-def polled(state, command, history, deadline, now=None):
-    """Settle the devices waiting for ``command`` from one read of their SMS history (``emnify_sms_info``).
+def polled(state, command, history, deadline, now=None, endpoint_ids=None):
+    """Settle the devices waiting for ``command`` from one read of their SMS history (``emnify_sms_info``); with
+    ``endpoint_ids``, only the devices of those endpoints (the ones the read was for).
 
     wait=delivered: done when every part is DELIVERED; wait=reply: done when the device sent an SMS after the
     command that matches its reply pattern. A part that ends FAILED, EXPIRED or CANCELED fails the device at once;
@@ -318,10 +319,11 @@ def polled(state, command, history, deadline, now=None):
     for message in history.get('messages') or []:
         by_endpoint.setdefault(str(message.get('endpoint_id')), []).append(message)
     results, status = {}, {}
+    read = set(str(one) for one in endpoint_ids) if endpoint_ids is not None else None
     for device in state['devices']:
         rkey = _result_key(device['key'], command['index'])
         current = state['results'].get(rkey)
-        if current is None or current.get('state') != 'waiting':
+        if current is None or current.get('state') != 'waiting' or (read is not None and str(device['endpoint_id']) not in read):
             continue
         received = by_endpoint.get(str(device['endpoint_id']), [])
         parts = {}

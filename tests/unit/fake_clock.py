@@ -21,6 +21,10 @@ class FakeClock:
     def __call__(self):
         return self.now
 
+    def time(self):
+        """The same, for code that takes a clock object with ``time()`` and ``sleep()`` (the rollout engine)."""
+        return self.now
+
     def sleep(self, seconds):
         # Code that sleeps for nothing (or for a negative time) has a bug the tests should see.
         assert seconds > 0, 'slept for %r seconds' % seconds

@@ -16,8 +16,8 @@ import stat
 
 import pytest
 
-from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger
-from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer
+from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import LedgerUnavailable, PaceLedger, ledger_name
+from ansible_collections.emnify.iot.plugins.module_utils._pacer import Pacer, shared_limits
 from ansible_collections.emnify.iot.tests.unit.fake_clock import FakeClock
 
 T0 = 1800000000.0
@@ -127,3 +127,23 @@ def test_damaged_ledger_is_started_afresh(private_dir, content):
     assert ledger.take(['all'], T0) == 0
     assert ledger.take(['all'], T0) == 0
     assert ledger.take(['all'], T0) > 0
+
+
+def test_the_live_requests_are_read_without_recording_any(private_dir):
+    """What the rollout engine reads before each module run: the requests still in the window and when each leaves it,
+    the expiries the modules' pacers wait for."""
+    path = os.path.join(private_dir, 'pace.json')
+    clock = FakeClock(T0)
+    ledger = PaceLedger(path, shared_limits(10, 30))
+    assert ledger.live('all', clock()) == []
+    pacer = Pacer(10, 30, clock=clock, sleep=clock.sleep, ledger_path=path)
+    for _request in range(4):
+        pacer.acquire('GET', '/api/v1/endpoint/1/sms')
+    clock.sleep(1)
+    for _request in range(3):
+        pacer.acquire('GET', '/api/v1/endpoint/1/sms')
+    live = ledger.live('all', clock())
+    assert [count for _expiry, count in live] == [4, 3] and ledger.live('all', clock()) == live
+    assert 30.5 <= live[0][0] - T0 <= 30.7 and live[1][0] - live[0][0] == pytest.approx(1.0)
+    assert ledger.live('all', T0 + 32) == [] and ledger.live('auth', clock()) == []
+    assert ledger_name('https://cdn.emnify.net/') == ledger_name('https://cdn.emnify.net') != ledger_name('http://127.0.0.1:1')

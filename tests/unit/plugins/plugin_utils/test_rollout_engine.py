@@ -8,8 +8,11 @@ __metaclass__ = type
 
 import re
 
+import pytest
+
 from ansible_collections.emnify.iot.plugins.plugin_utils import _rollout_progress
 from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_engine import Engine, RenderError
+from ansible_collections.emnify.iot.plugins.plugin_utils._rollout_pace import RequestWindow
 
 START = 1796126400.0  # 2026-12-01T12:00:00Z
 
@@ -68,7 +71,7 @@ class FakeApi:
             self.sent.setdefault(message['endpoint_id'], []).append((sms_id, message['payload'], self.clock.now))
             out.append({'endpoint_id': message['endpoint_id'], 'action': 'sent', 'encoding': 'gsm7',
                         'parts': [{'sms_id': sms_id, 'sent': True, 'status': {'name': 'buffered'}}]})
-        return {'messages': out, 'api_usage': {'requests': 2 * len(messages)}}
+        return {'messages': out, 'api_usage': {'requests': (1 if check else 2) * len(messages)}}
 
     def emnify_sms_info(self, args, check):
         messages = []
@@ -85,6 +88,44 @@ class FakeApi:
                     messages.append({'endpoint_id': endpoint_id, 'direction': 'mo', 'payload': self.replies[endpoint_id],
                                      'submit_date': date})
         return {'messages': messages, 'api_usage': {'requests': len(args['endpoint_id'])}}
+
+
+class PacedApi(FakeApi):
+    """Modules that pace themselves as the real ones do: each request waits until the rolling window (``limit`` per
+    ``window`` seconds, shared by every module run) lets it go, then takes ``1 / per_second`` seconds."""
+
+    def __init__(self, clock, count, limit, window, per_second=40.0, **kwargs):
+        super(PacedApi, self).__init__(clock, count, **kwargs)
+        self.limit, self.window, self.per_second = limit, float(window), per_second
+        self.requests = []
+        self.runs = []
+
+    def __call__(self, name, args, check):
+        short = name.split('.')[-1]
+        count = {'emnify_sms': (1 if check else 2) * len(args.get('messages') or args.get('endpoint_id') or []),
+                 'emnify_sms_info': len(args.get('endpoint_id') or []), 'emnify_endpoint_info': 1}.get(short, 0)
+        began = self.clock.now
+        for _request in range(count):
+            live = [at for at in self.requests if at > self.clock.now - self.window]
+            if len(live) >= self.limit:
+                self.clock.now = live[len(live) - self.limit] + self.window
+            self.requests.append(self.clock.now)
+            self.clock.now += 1.0 / self.per_second
+        result = super(PacedApi, self).__call__(name, args, check)
+        self.runs.append((short, count, began, self.clock.now))
+        return result
+
+    def ledger(self, now):
+        """The shared ledger as the engine reads it: when each live request leaves the window."""
+        return [(at + self.window, 1) for at in self.requests if at + self.window > now]
+
+
+# The longest the output may stay silent during a rollout.
+SILENCE = 30
+
+
+def _gaps(stamps):
+    return [later - earlier for earlier, later in zip(stamps, stamps[1:])]
 
 
 SETTINGS = {'lookup': True, 'max_fail_percentage': 100, 'poll_interval': 2, 'concurrency': 4, 'no_log': True, 'title': 'T',
@@ -193,17 +234,6 @@ def test_progress_lines_during_a_long_wait_are_spaced_and_never_silent_for_long(
     assert stamps[-1] - stamps[0] >= 90
 
 
-def test_a_large_send_is_split_into_chunks_that_each_show_progress():
-    clock = Clock()
-    api = FakeApi(clock, 500, deliver_after=0)
-    result, _api, lines = _run(count=500, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
-                               rate_limit_requests=300, rate_limit_window=60)
-    sends = [call for call in api.calls if call[0].endswith('emnify_sms')]
-    assert len(sends) == 10 and sum(len(call[1]['messages']) for call in sends) == 500
-    assert result['report']['summary']['parts_sent'] == 500
-    assert any('sent to 500 of 500 devices, 500 parts sent, 0 failed' in line for line in lines)
-
-
 def test_progress_prints_at_most_one_line_per_gap_unless_forced():
     clock = Clock()
     lines = []
@@ -236,7 +266,8 @@ def test_check_mode_forecasts_parts_requests_time_and_cost():
                         'requests_by_kind': {'lookup': 1, 'history_reads': 3, 'sends': 3, 'expected_polls': 6}}
     assert any(line.startswith('Forecast: 3 SMS parts (3 gsm7), about 13 API requests, about 1s at the rate limit, '
                                'estimated cost 0.15') for line in lines)
-    assert result['summary'][-2].startswith('Forecast: 3 SMS parts') and result['summary'][-1] == 'API requests: 7'
+    # The plan itself: the lookup and one history read per device.
+    assert result['summary'][-2].startswith('Forecast: 3 SMS parts') and result['summary'][-1] == 'API requests: 4'
 
 
 def test_a_budget_exceeded_fails_in_the_preflight_with_zero_sends():
@@ -294,23 +325,11 @@ def test_waiting_lines_estimate_the_time_left_from_the_reads_still_needed_at_the
     api = FakeApi(clock, 60, deliver_after=90)
     _result, _api, lines = _run(count=60, api=api, clock=clock, rate_limit_requests=600, rate_limit_window=60)
     waiting = [line for line in lines if 'waiting for delivery' in line]
-    # The first line printed (the send line came less than 5 s before the first round): after 2 rounds, 60 devices
-    # still waiting need one more read each, 6 s at 10 requests/s, after the next pause of 5 s (2, 3, 4.5 -> 5 s).
-    assert waiting[0].startswith('1. APN: waiting for delivery: 0 delivered, 0 failed, 60 still waiting, about 11s left (at most 4m54s left)')
+    # The first line printed (the send line came less than 5 s before the first round): after the first round, 60
+    # devices still waiting need one more read each, 6 s at 10 requests/s, after the next pause of 3 s (2, then 3 s).
+    assert waiting[0].startswith('1. APN: waiting for delivery: 0 delivered, 0 failed, 60 still waiting, about 9s left (at most 4m54s left)')
     # Nothing waits any more: only the timeout left is shown.
     assert ', 0 still waiting, at most ' in waiting[-1] and 'about' not in waiting[-1]
-
-
-def test_chunks_follow_the_pace_the_modules_keep():
-    """At 2,000 requests per 30 s (a scaled window) a chunk still takes about 20 s: ten times larger than at emnify's
-    2,000 per 300 s, so 500 devices go in one module run instead of eight."""
-    for window, runs in ((30, 1), (300, 8)):
-        clock = Clock()
-        api = FakeApi(clock, 500, deliver_after=0)
-        _run(count=500, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
-             rate_limit_requests=2000, rate_limit_window=window)
-        sends = [call for call in api.calls if call[0].endswith('emnify_sms')]
-        assert len(sends) == runs, window
 
 
 def test_the_report_files_are_written_on_the_controller_without_a_module_run(tmp_path):
@@ -328,3 +347,83 @@ def test_a_report_that_cannot_be_written_fails_the_rollout_naming_the_directory(
     result, _api, _lines = _run(report_dir=str(blocker / 'reports'))
     assert result['report']['outcome'] == 'succeeded'
     assert 'The report could not be written: cannot write to %s' % (blocker / 'reports') in result['failure_message']
+
+
+def _stamped(clock):
+    """A progress sink that keeps when each line was printed."""
+    stamps, lines = [], []
+
+    def emit(line):
+        stamps.append(clock.now)
+        lines.append(line)
+    return emit, stamps, lines
+
+
+@pytest.mark.parametrize('shared', [True, False], ids=['ledger', 'own count'])
+def test_a_send_larger_than_the_window_is_split_so_no_module_run_waits_long_and_progress_never_stops(shared):
+    """3,000 devices, 6,000 requests at 2,000 per 300 s: after the first burst the window is full for minutes. The
+    engine waits for it on the controller, printing lines, and starts each module run when its requests are free: as
+    the modules' shared ledger says, or, without it, as the rollout's own count of requests says."""
+    clock = Clock()
+    api = PacedApi(clock, 3000, 2000, 300, deliver_after=0)
+    emit, stamps, lines = _stamped(clock)
+    devices = [{'id': 100 + number} for number in range(3000)]
+    window = RequestWindow(2000, 300, clock, ledger=api.ledger) if shared else None
+    engine = Engine(dict(SETTINGS, lookup=False, rate_limit_requests=2000, rate_limit_window=300), [{'name': 'Ping', 'payload': 'PING',
+                    'wait': 'none'}], devices, api, _render, clock, emit, window=window)
+    result = engine.run()
+    assert result['report']['summary']['parts_sent'] == 3000
+    assert sorted(api.sent) == list(range(100, 3100)) and all(len(sms) == 1 for sms in api.sent.values())
+    sends = [run for run in api.runs if run[0] == 'emnify_sms']
+    assert max(end - began for _name, _count, began, end in sends) <= 20
+    assert max(_gaps(stamps)) <= SILENCE
+    assert any('waiting' in line and 'for the rate limit (2000 requests per 5m00s)' in line for line in lines)
+    # 6,000 requests need three windows; the first two are used whole: done soon after the third opens.
+    assert 600 <= clock.now - START <= 600 + 2000 / 40.0 + 30
+
+
+def test_a_send_that_fits_the_window_is_one_module_run():
+    clock = Clock()
+    api = PacedApi(clock, 100, 2000, 300, deliver_after=0)
+    _run(count=100, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
+         rate_limit_requests=2000, rate_limit_window=300)
+    assert [run[1] for run in api.runs if run[0] == 'emnify_sms'] == [200]
+
+
+def test_the_chunks_grow_with_the_measured_speed_of_module_runs():
+    """The first run is sized from the concurrency (5 requests a second per thread); the next from how fast it went."""
+    clock = Clock()
+    api = PacedApi(clock, 1500, 2000, 30, per_second=160.0, deliver_after=0)
+    _run(count=1500, commands=[{'name': 'Ping', 'payload': 'PING', 'wait': 'none'}], api=api, clock=clock,
+         rate_limit_requests=2000, rate_limit_window=30, concurrency=8)
+    counts = [run[1] for run in api.runs if run[0] == 'emnify_sms']
+    assert counts[0] == 2 * 300 and counts[1] > counts[0] and sum(counts) == 3000
+
+
+def test_a_poll_round_larger_than_the_window_is_split_and_progress_never_stops():
+    clock = Clock()
+    api = PacedApi(clock, 2500, 2000, 300, deliver_after=5)
+    emit, stamps, _lines = _stamped(clock)
+    devices = [{'id': 100 + number} for number in range(2500)]
+    engine = Engine(dict(SETTINGS, lookup=False, rate_limit_requests=2000, rate_limit_window=300, wait_timeout=3600),
+                    [{'name': 'Ping', 'payload': 'PING'}], devices, api, _render, clock, emit)
+    result = engine.run()
+    assert result['report']['summary']['succeeded'] == 2500
+    reads = [run for run in api.runs if run[0] == 'emnify_sms_info']
+    assert len(reads) > 1 and sum(run[1] for run in reads) >= 2500
+    assert max(end - began for _name, _count, began, end in api.runs) <= 20
+    assert max(_gaps(stamps)) <= SILENCE
+
+
+def test_a_check_mode_plan_larger_than_the_window_is_read_in_parts():
+    clock = Clock()
+    api = PacedApi(clock, 2500, 2000, 300)
+    emit, stamps, _lines = _stamped(clock)
+    devices = [{'id': 100 + number} for number in range(2500)]
+    engine = Engine(dict(SETTINGS, lookup=False, check=True, rate_limit_requests=2000, rate_limit_window=300),
+                    [{'name': 'Ping', 'payload': 'PING'}], devices, api, _render, clock, emit)
+    result = engine.run()
+    assert result['report']['outcome'] == 'planned' and len(result['report']['devices']) == 2500
+    checks = [run for run in api.runs if run[0] == 'emnify_sms']
+    assert len(checks) > 1 and all(call[2] for call in api.calls)
+    assert max(_gaps(stamps)) <= SILENCE
