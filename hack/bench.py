@@ -126,12 +126,28 @@ class Simulator:
 # -- one measured run ------------------------------------------------------------------------------------
 
 
+def _copy_lines(stream, out, silence):
+    """Copy the output to the log; keep in ``silence`` the longest time between two lines (and from the start to the
+    first, and from the last to the end)."""
+    for line in iter(stream.readline, b''):
+        now = time.monotonic()
+        silence['longest'] = max(silence['longest'], now - silence['last'])
+        silence['last'] = now
+        out.write(line)
+    now = time.monotonic()
+    silence['longest'] = max(silence['longest'], now - silence['last'])
+
+
 def measure(command, env, log):
-    """Run ``command``; return (seconds, peak RSS of its process tree in MiB, exit code)."""
+    """Run ``command``; return (seconds, peak RSS of its process tree in MiB, exit code, longest silence in seconds)."""
     import psutil  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
     start = time.monotonic()
+    silence = {'longest': 0.0, 'last': start}
     with open(log, 'ab') as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=BENCH)  # pylint: disable=consider-using-with
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=BENCH)  # pylint: disable=consider-using-with
+        reader = threading.Thread(target=_copy_lines, args=(process.stdout, out, silence))
+        reader.start()
         root = psutil.Process(process.pid)
         peak = 0
         while process.poll() is None:
@@ -146,7 +162,9 @@ def measure(command, env, log):
                 pass
             peak = max(peak, total)
             time.sleep(0.05)
-    return time.monotonic() - start, peak / 2.0 ** 20, process.returncode
+        reader.join()
+        process.stdout.close()
+    return time.monotonic() - start, peak / 2.0 ** 20, process.returncode, silence['longest']
 
 
 def run_case(sim, size, tool, parts, rerun, scale, work):
@@ -175,7 +193,7 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
             if rows[0]['requests'] + size + 3 > LIMIT:
                 time.sleep(WINDOW * scale + 1)
             sim.admin('POST', 'stats/reset')
-        seconds, memory, code = measure(command, env, log)
+        seconds, memory, code, silence = measure(command, env, log)
         stats = sim.admin('GET', 'stats')
         routes = stats.get('by_route', {})
         requests = stats['requests']
@@ -187,12 +205,13 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
             'authentications': stats['authentications'], 'status_429': stats['status_429'],
             'requests_per_part': round(requests / stats['sms_posted'], 3) if stats['sms_posted'] else None,
             'floor_real': round(requests * WINDOW / LIMIT, 1), 'floor_scaled': round(requests * WINDOW * scale / LIMIT, 2),
-            'scale': scale,
+            'scale': scale, 'silence': round(silence, 1),
         })
         row = rows[-1]
-        print('%5d %-10s %d part(s) %-9s %7.1f s %6.0f MiB %6d req (%d sends, %d reads, %d lookups, %d auth, %d x 429) exit %d' % (
-            size, tool, parts, phase, row['seconds'], row['memory_mib'], requests, row['sends'], row['history_reads'],
-            row['lookups'], row['authentications'], row['status_429'], code), flush=True)
+        print('%5d %-10s %d part(s) %-9s %7.1f s %6.0f MiB %6d req (%d sends, %d reads, %d lookups, %d auth, %d x 429) '
+              'silent at most %.1f s, exit %d' % (size, tool, parts, phase, row['seconds'], row['memory_mib'], requests, row['sends'],
+                                                 row['history_reads'], row['lookups'], row['authentications'], row['status_429'],
+                                                 silence, code), flush=True)
     return rows
 
 
@@ -201,14 +220,15 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
 
 def table(rows):
     head = ('| devices | tool | parts | run | wall s | scaled floor s | wall / floor | real-time floor s | requests | sends | reads | '
-            'lookups | auth | 429 | req / part | peak MiB |')
-    lines = [head, '|' + '---|' * 16]
+            'lookups | auth | 429 | req / part | peak MiB | longest silence s |')
+    lines = [head, '|' + '---|' * 17]
     for row in rows:
         ratio = row['seconds'] / row['floor_scaled'] if row['floor_scaled'] else 0
-        lines.append('| %d | %s | %d | %s | %.1f | %.1f | %.2f | %.0f | %d | %d | %d | %d | %d | %d | %s | %.0f |' % (
+        lines.append('| %d | %s | %d | %s | %.1f | %.1f | %.2f | %.0f | %d | %d | %d | %d | %d | %d | %s | %.0f | %s |' % (
             row['size'], LABELS[row['tool']], row['parts'], row['phase'], row['seconds'], row['floor_scaled'], ratio, row['floor_real'],
             row['requests'], row['sends'], row['history_reads'], row['lookups'], row['authentications'], row['status_429'],
-            '%.2f' % row['requests_per_part'] if row['requests_per_part'] else '-', row['memory_mib']))
+            '%.2f' % row['requests_per_part'] if row['requests_per_part'] else '-', row['memory_mib'],
+            '%.1f' % row['silence'] if row.get('silence') is not None else '-'))
     return '\n'.join(lines)
 
 
@@ -233,6 +253,8 @@ BEFORE_ENGINE_REQUESTS = dict(
 BEFORE_ENGINE_URI_SPEEDUP = 13.0
 BEFORE_ENGINE_PEAK_MIB_5000 = 365.0
 FLOOR_RATIO = 1.1
+# The longest a rollout may leave the operator without output.
+MAX_SILENCE = 30
 
 
 def targets(rows):
@@ -253,6 +275,9 @@ def targets(rows):
             out.append(('wall <= %.1f x the rate-limit floor of its window (%s)' % (FLOOR_RATIO, what), ratio <= FLOOR_RATIO,
                         '%.1f s / %.1f s = %.2f' % (row['seconds'], row['floor_scaled'], ratio)))
             out.append(('zero 429 (%s)' % what, row['status_429'] == 0, '%d x 429' % row['status_429']))
+        if row.get('silence') is not None:
+            out.append(('never silent for more than %d s (%s)' % (MAX_SILENCE, what), row['silence'] <= MAX_SILENCE,
+                        'longest silence %.1f s' % row['silence']))
         if row['size'] == 5000:
             out.append(('peak memory at 5,000 devices not above %.0f MiB (%s)' % (BEFORE_ENGINE_PEAK_MIB_5000, what),
                         row['memory_mib'] <= BEFORE_ENGINE_PEAK_MIB_5000, '%.0f MiB' % row['memory_mib']))
@@ -397,6 +422,8 @@ MEANING = """\
   one per 1,000 endpoints of the fleet); **auth**: `POST /authenticate`; **429**: answers refused by the rate limit.
 - **req / part**: requests divided by parts sent. The collection spends one history read per device on top of the
   sends; that read is what makes the rerun free of sends and a resumed run send only the missing parts.
+- **longest silence s**: the longest time the process printed nothing (between two lines of output, or from its
+  start to its first line). Ansible prints a line per task; the role prints progress lines while it sends and waits.
 - **peak MiB**: peak resident memory of the whole process tree. For Ansible this is dominated by the controller
   and the forked worker, about 150 MiB, plus the rollout's data, which grows with the fleet.
 """
