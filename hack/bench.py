@@ -208,10 +208,10 @@ def run_case(sim, size, tool, parts, rerun, scale, work):
             'scale': scale, 'silence': round(silence, 1),
         })
         row = rows[-1]
+        values = (size, tool, parts, phase, row['seconds'], row['memory_mib'], requests, row['sends'], row['history_reads'],
+                  row['lookups'], row['authentications'], row['status_429'], silence, code)
         print('%5d %-10s %d part(s) %-9s %7.1f s %6.0f MiB %6d req (%d sends, %d reads, %d lookups, %d auth, %d x 429) '
-              'silent at most %.1f s, exit %d' % (size, tool, parts, phase, row['seconds'], row['memory_mib'], requests, row['sends'],
-                                                 row['history_reads'], row['lookups'], row['authentications'], row['status_429'],
-                                                 silence, code), flush=True)
+              'silent at most %.1f s, exit %d' % values, flush=True)
     return rows
 
 
