@@ -128,10 +128,12 @@ def _request_window(settings, args):
         scale = simulator_scale(os.environ)
     except (TypeError, ValueError):
         return None
+    if limit <= 0 or seconds <= 0:
+        return None
     ledger = None
     directory = connection_setting('token_cache_dir', args['token_cache_dir'])
     state = StateDir(os.path.expanduser(os.path.expandvars(directory)) if directory else None)
-    if state.usable and limit > 0 and seconds > 0:
+    if state.usable:
         try:
             ledger = PaceLedger(state.path(ledger_name(connection_setting('api_url', args['api_url']))),
                                 shared_limits(limit, seconds, scale))
@@ -143,7 +145,7 @@ def _request_window(settings, args):
             return ledger.live('all', now) if ledger is not None else None
         except LedgerUnavailable:
             return None
-    return RequestWindow(limit, seconds, _Clock, ledger=read) if limit > 0 and seconds > 0 else None
+    return RequestWindow(limit, seconds, _Clock, ledger=read)
 
 
 class ActionModule(ActionBase):

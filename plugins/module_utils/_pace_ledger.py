@@ -23,6 +23,12 @@ from ansible_collections.emnify.iot.plugins.module_utils._state_dir import HAS_F
 SLOTS = 300
 
 
+def default_margin(window):
+    """How much longer than its ``window`` a request counts: requests leave the client slightly before they reach the
+    service."""
+    return max(0.5, float(window) / 100.0)
+
+
 def ledger_name(api_url):
     """The ledger's file name in the private state directory: one ledger per API URL."""
     return 'pace-%s.json' % digest(api_url.rstrip('/'))
@@ -43,7 +49,7 @@ class PaceLedger:
         shortest = min(window for _requests, window in self.limits.values())
         self.slot = shortest / SLOTS
         # Requests leave the client slightly before they reach the service: count them a little longer.
-        self.margins = dict((name, float(margin) if margin is not None else max(0.5, window / 100.0))
+        self.margins = dict((name, float(margin) if margin is not None else default_margin(window))
                             for name, (_requests, window) in self.limits.items())
 
     def _expiry(self, name, slot_index):

@@ -27,7 +27,6 @@ POLL_CAP = 30.0
 CHUNK_SECONDS = 15.0
 # A module run starts when the requests it needs are free within this long (it starts up in the meantime).
 START_AHEAD = 2.0
-DEFAULT_RATE = 2000 / 300.0
 
 
 class RenderError(Exception):

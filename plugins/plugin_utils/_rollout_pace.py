@@ -15,6 +15,8 @@ when it can be read, else from the requests the rollout's own module runs report
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from ansible_collections.emnify.iot.plugins.module_utils._pace_ledger import default_margin
+
 
 # A module run's requests are counted in this many pieces over its time.
 SPREAD = 10
@@ -28,7 +30,7 @@ class RequestWindow:
         self.limit = max(1, int(limit))
         self.window = float(window)
         # As the ledger does: a request counts a little longer than the window, from when it was reported.
-        self.margin = max(0.5, self.window / 100.0)
+        self.margin = default_margin(self.window)
         self.clock = clock
         self.ledger = ledger
         self.spent = []
