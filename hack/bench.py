@@ -50,8 +50,11 @@ LABELS = {'role': 'emnify.iot role', 'role_ids': 'emnify.iot role, ids trusted',
           'uri': 'ansible.builtin.uri loop', 'python': 'Python requests loop'}
 # The playbook of each tool in hack/bench/; the two role cases differ only in sms_provisioning_lookup.
 PLAYBOOKS = {'role': 'role', 'role_ids': 'role', 'collection': 'collection', 'uri': 'uri'}
-# The phase of the one run at emnify's real window (see real_window_case).
+# The phase of the runs at emnify's real window (see real_window_case), and their cases: the role with the lookup and one
+# part, whose requests are just over whole windows (2,003 and 10,007 for 2,000 per window), so that the last request
+# waits a whole window and the run's fixed cost is not hidden in a wait.
 REAL_WINDOW = 'first run, 300 s window'
+REAL_WINDOW_CASES = ((1000, 'role', 1), (5000, 'role', 1))
 # The markers of the page's scale-out section, which hack/bench_slices.py writes.
 SLICES_START, SLICES_END = '<!-- slices:start -->', '<!-- slices:end -->'
 
@@ -270,10 +273,11 @@ def targets(rows):
                         '%d requests, before %d' % (row['requests'], before)))
         if row['phase'] == 'rerun':
             out.append(('rerun sends nothing (%s)' % what, row['sends'] == 0 and row['exit'] == 0, '%d sends' % row['sends']))
-        if row['size'] >= 1000:
+        if row['phase'] == REAL_WINDOW:
             ratio = row['seconds'] / row['floor_scaled']
-            out.append(('wall <= %.1f x the rate-limit floor of its window (%s)' % (FLOOR_RATIO, what), ratio <= FLOOR_RATIO,
-                        '%.1f s / %.1f s = %.2f' % (row['seconds'], row['floor_scaled'], ratio)))
+            out.append(('wall <= %.1f x the rate-limit floor at emnify\'s real window (%s)' % (FLOOR_RATIO, what),
+                        ratio <= FLOOR_RATIO and row['exit'] == 0, '%.1f s / %.1f s = %.2f' % (row['seconds'], row['floor_scaled'], ratio)))
+        if row['size'] >= 1000:
             out.append(('zero 429 (%s)' % what, row['status_429'] == 0, '%d x 429' % row['status_429']))
         if row.get('silence') is not None:
             out.append(('never silent for more than %d s (%s)' % (MAX_SILENCE, what), row['silence'] <= MAX_SILENCE,
@@ -368,10 +372,15 @@ One run of `make bench` (`python3 hack/bench.py`) does, per fleet size:
   (`POST /_simulator/stats/reset`), runs the rerun, and reads the simulator's counters after each run
   (`GET /_simulator/stats`). Requests are counted by the simulator, outside the code under test. When the first run and
   the rerun would not fit in one window together, the rerun starts one (scaled) window later, as a rerun "later" would;
-- after the sizes, runs the role with trusted ids once more at 1,000 devices and one part with emnify's real window
-  (2,000 requests per 300 s, the run "{real}"), with a token cache of its own. A scaled window shortens only the
-  waiting, not Ansible's own fixed cost per run, so the scaled runs overstate that cost against the floor tenfold;
-  this run shows it at its real weight (`--no-real-window` skips it; it takes about five minutes);
+- after the sizes, runs the role (with the lookup, one part, first run) once more at 1,000 and at 5,000 devices with
+  emnify's real window (2,000 requests per 300 s, the runs "{real}"), each with a simulator and a token cache of its
+  own. A scaled window shortens only the waiting, not Ansible's own fixed cost per run, so the scaled runs overstate
+  that cost against the floor tenfold; these runs show it at its real weight, and the floor target is checked on them
+  (`--no-real-window` skips them; they take about 5 and 26 minutes). Their case is the one furthest above its floor in
+  the scaled runs: 2,003 and 10,007 requests, just over whole windows, so the last request waits for a whole window
+  and nothing of the fixed cost hides in a wait. The other cases stay below their floor at the real window by
+  construction: a rerun (1,002 or 5,006 requests) or a two-part run (3,003 or 15,007) ends about half a window before
+  its floor;
 - measures wall time from the start to the end of the process, and peak memory as the largest sum of the resident set
   sizes of the process and all its children (the `ansible-playbook` controller, its workers and the module processes),
   sampled every 50 ms with psutil.
@@ -464,10 +473,11 @@ request ledger the modules share and sizes the run to what the rolling window le
 the first run from the concurrency and the later ones from how fast the earlier went. The floor is
 requests / (2,000 / window). A rolling window lets 2,000 requests go at once and then makes the client wait for each
 to leave the window, so the 2,001st request of a run cannot go before the first has left it. A run's ratio is
-therefore close to 1 when the requests dominate, and grows with the fixed cost of a run: Ansible's start and the
-role's tasks (about 2 s), the lookup (about 6 s at 5,000 devices: 6 pages and the endpoints' data), the report and
-the facts at the end (about 2 s at 5,000 devices), and a module start (about 0.7 s) per module run. In the scaled
-runs those costs weigh ten times more than against emnify's real window. {real_window} {above}
+therefore close to 1 when the requests dominate, and grows with the fixed cost of a run, which no window shortens:
+Ansible's start and the role's argument validation (about 2.5 s at 5,000 devices), the lookup with matching and
+rendering every device (about 4.5 s at 5,000 devices: 6 pages and the endpoints' data), the summary, the report and the
+fact at the end (about 2.5 s at 5,000 devices), and a module start (about 0.7 s) per module run. In the scaled runs
+those costs weigh ten times more than against emnify's real window, where the target applies and is checked. {real_window} {above}
 
 **Never silent.** Every run of the role printed a line at least every {silence_max:.0f} s (column "longest silence s"), also
 while the window was full: the rollout then waits on the controller and says for how long
@@ -540,7 +550,7 @@ def report(result, out):
         '## Reproduce',
         '',
         '```console',
-        '$ make bench        # python3 hack/bench.py: role, uri and Python loops at 100, 1,000 and 5,000 devices, about 25 minutes',
+        '$ make bench        # python3 hack/bench.py: role, uri and Python loops at 100, 1,000 and 5,000 devices%s' % duration(result),
         '$ python3 hack/bench.py --quick --out build/bench-quick   # 20 and 300 devices, a few minutes',
         '$ python3 hack/bench.py --sizes 100,1000 --tools role,collection   # the role and the bare modules only',
         '$ make bench-slices   # as root: 4,000 devices from one client IP, then in 4 slices from 4 (network namespaces)',
@@ -571,35 +581,48 @@ def report(result, out):
 # -- main ----------------------------------------------------------------------------------------------
 
 
+def duration(result):
+    """How long the run took, as the page's reproduce line says it (nothing for merged or older raw results)."""
+    if not result.get('finished') or result.get('runs') and len(result['runs']) > 1:
+        return ''
+    stamps = [time.mktime(time.strptime(result[key], '%Y-%m-%d %H:%M:%S')) for key in ('started', 'finished')]
+    spent = stamps[1] - stamps[0]
+    return ', about %d minutes' % round(spent / 60.0)
+
+
 def real_window_finding(rows):
-    """The sentence of the findings on the run at the real window, from its numbers."""
-    row = find(rows, 1000, 'role_ids', 1, REAL_WINDOW)
-    if row is None:
-        return 'The run at the real window was skipped.'
-    return ('At emnify\'s real window (the run "%s") the same rollout of one part to 1,000 devices took %.1f s against a floor '
-            'of %.1f s, %.2f x: there the fixed cost weighs as it does for users.' % (
-                REAL_WINDOW, row['seconds'], row['floor_scaled'], row['seconds'] / row['floor_scaled']))
+    """The sentence of the findings on the runs at the real window, from their numbers."""
+    found = [find(rows, size, tool, parts, REAL_WINDOW) for size, tool, parts in REAL_WINDOW_CASES]
+    found = [row for row in found if row is not None]
+    if not found:
+        return 'The runs at the real window were skipped.'
+    return ('At emnify\'s real window (the runs "%s"), where the fixed cost weighs as it does for users: %s.' % (
+        REAL_WINDOW, '; '.join('%s, %d devices, %d part(s): %.1f s against a floor of %.1f s, %.2f x' % (
+            LABELS[row['tool']], row['size'], row['parts'], row['seconds'], row['floor_scaled'], row['seconds'] / row['floor_scaled'])
+            for row in found)))
 
 
 def above_floor_finding(rows):
-    """The sentence of the findings that names the runs of the collection above the floor target."""
+    """The sentence of the findings that names the scaled runs of the collection above the floor ratio of the target."""
     above = ['%s at %d devices, %d part(s), %s: %.2f x, %.1f s over the floor' % (
         LABELS[row['tool']], row['size'], row['parts'], row['phase'], row['seconds'] / row['floor_scaled'],
         row['seconds'] - row['floor_scaled'])
-        for row in rows if row['tool'] in OURS and row['size'] >= 1000 and row['seconds'] > FLOOR_RATIO * row['floor_scaled']]
+        for row in rows if row['tool'] in OURS and row['size'] >= 1000 and row['phase'] != REAL_WINDOW and
+        row['seconds'] > FLOOR_RATIO * row['floor_scaled']]
     if not above:
-        return 'Every run of the collection at 1,000 devices and more stayed within %.1f x the floor.' % FLOOR_RATIO
-    return 'Above %.1f x the floor in this run, with windows scaled tenfold: %s.' % (FLOOR_RATIO, '; '.join(above))
+        return 'Every scaled run of the collection at 1,000 devices and more also stayed within %.1f x its floor.' % FLOOR_RATIO
+    return ('With windows scaled tenfold, these runs were above %.1f x their floor, by their fixed cost: %s.' % (
+        FLOOR_RATIO, '; '.join(above)))
 
 
-def real_window_case(work):
-    """The role with trusted ids, 1,000 devices, one part, against emnify's real window (300 s, not scaled): the fixed
-    cost of a run (Ansible's start, the module runs, the report) weighs ten times less than in the scaled runs."""
-    directory = os.path.join(work, 'real-window')  # its own token cache: the scaled runs' token must not be reused
+def real_window_case(work, size, tool, parts):
+    """One case against emnify's real window (300 s, not scaled): the fixed cost of a run (Ansible's start, the lookup,
+    the module runs, the report) weighs ten times less than in the scaled runs, as it does for users."""
+    directory = os.path.join(work, 'real-window-%d-%s-%d' % (size, tool, parts))  # its own token cache
     os.makedirs(directory)
-    sim = Simulator(ready_indexes(1000)[-1], 1.0, lifetime=3600)
+    sim = Simulator(ready_indexes(size)[-1], 1.0, lifetime=3600)
     try:
-        rows = run_case(sim, 1000, 'role_ids', 1, False, 1.0, directory)
+        rows = run_case(sim, size, tool, parts, False, 1.0, directory)
     finally:
         sim.stop()
     for row in rows:
@@ -616,7 +639,7 @@ def main():
     parser.add_argument('--tools', default='role,role_ids,uri,python',
                         help='cases to run, comma-separated, from %s (default role,role_ids,uri,python)' % ','.join(TOOLS))
     parser.add_argument('--no-real-window', dest='real_window', action='store_false',
-                        help='skip the 1,000-device one-part run of the role with trusted ids at the real 300 s window (about 5 minutes)')
+                        help='skip the one-part runs of the role at 1,000 and 5,000 devices at the real 300 s window (about 5 and 26 minutes)')
     parser.add_argument('--from-json', action='append', help='write the report from the raw results of earlier runs (repeat to merge), without running')
     parser.add_argument('--in-venv', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -652,9 +675,11 @@ def main():
                 rows.extend(run_case(sim, case[0], case[1], case[2], case[3], scale, work))
         finally:
             sim.stop()
-    if args.real_window and not args.quick and 1000 in sizes and 'role_ids' in tools:
-        rows.extend(real_window_case(work))
-    result = {'started': started, 'load_before': load_before, 'load_after': os.getloadavg(), 'cpus': os.cpu_count(),
+    if args.real_window and not args.quick:
+        for size, tool, parts in REAL_WINDOW_CASES:
+            if size in sizes and tool in tools:
+                rows.extend(real_window_case(work, size, tool, parts))
+    result = {'started': started, 'finished': time.strftime('%Y-%m-%d %H:%M:%S'), 'load_before': load_before, 'load_after': os.getloadavg(), 'cpus': os.cpu_count(),
               'python': sys.version.split()[0], 'concurrency': CONCURRENCY, 'latency_ms': LATENCY_MS, 'scale': args.scale,
               'sizes': sizes, 'machine': machine(), 'rows': rows}
     with open(os.path.join(work, 'result.json'), 'w', encoding='utf-8') as handle:

@@ -178,8 +178,10 @@ class ActionModule(ActionBase):
         engine = Engine(settings, commands, args['devices'], self._run_module_for(task_vars), self._render_for(task_vars),
                         _Clock(), self._emit, window=_request_window(settings, args))
         result.update(engine.run())
-        report = result.get('report') or {}
-        result['ansible_facts'] = {'sms_provisioning_result': report, 'sms_provisioning_report': report}
+        # The report is returned once, as the fact: every copy in a task's result costs Ansible time on each later task.
+        result['ansible_facts'] = {'sms_provisioning_result': result.pop('report', None) or {}}
+        for line in result.get('summary') or []:
+            display.display(line)
         return result
 
     # the commands, untemplated -------------------------------------------------------------------

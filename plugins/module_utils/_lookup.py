@@ -58,6 +58,7 @@ class EndpointFinder:
     def __init__(self, client):
         self.client = client
         self._all = None
+        self._index = {}
 
     def _walk_all(self, query=None):
         return [normalize_endpoint(item) for item in self.client.iter_endpoints(query=query)]
@@ -65,12 +66,31 @@ class EndpointFinder:
     def _everything(self):
         if self._all is None:
             self._all = self._walk_all()
+            # Indexes of the walk, so that thousands of selectors are matched without a scan each.
+            keys = {'id': lambda item: item.get('id'), 'name': lambda item: item.get('name'), 'iccid': lambda item: item.get('iccid'),
+                    'iccid_with_luhn': lambda item: (item.get('sim') or {}).get('iccid_with_luhn')}
+            for field, key in keys.items():
+                index = self._index[field] = {}
+                for item in self._all:
+                    if key(item) is not None:
+                        index.setdefault(str(key(item)), []).append(item)
         return self._all
+
+    def _candidates(self, field, value):
+        """The endpoints of the walk that can match ``field`` = ``value``: all with the same ``id`` or ``name``; for an
+        ICCID, all with it as ICCID or as ICCID with the check digit, or with the ICCID it has without its last digit."""
+        value = str(value)
+        if field != 'iccid':
+            return self._index[field].get(value, [])
+        found = self._index['iccid'].get(value, []) + self._index['iccid_with_luhn'].get(value, [])
+        found += self._index['iccid'].get(value[:-1], []) if len(value) > 1 else []
+        unique = dict((item['id'], item) for item in found)
+        return list(unique.values())
 
     def _by_field(self, field, value, exact):
         """Endpoints whose ``field`` equals ``value`` (exact, confirmed on the client)."""
         if self._all is not None:
-            pool = self._all
+            pool = self._candidates('iccid' if field.startswith('iccid') else field, value)
         else:
             pool = self._walk_all('%s:%s' % (field, _query_value(value)))
         return [item for item in pool if exact(item, value)]
@@ -120,7 +140,7 @@ class EndpointFinder:
 
         for value in ids:
             if self._all is not None:
-                items = [item for item in self._all if item['id'] == value]
+                items = [item for item in self._candidates('id', value) if item['id'] == value]
             else:
                 items = self._get_one(value)
             record('id', value, items)
@@ -137,7 +157,7 @@ class EndpointFinder:
                 items = []
                 if endpoint_id is not None:
                     if self._all is not None:
-                        items = [item for item in self._all if item['id'] == endpoint_id]
+                        items = [item for item in self._candidates('id', endpoint_id) if item['id'] == endpoint_id]
                     else:
                         items = self._get_one(endpoint_id)
                 record(field, value, items)

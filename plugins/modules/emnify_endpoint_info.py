@@ -181,11 +181,13 @@ from ansible_collections.emnify.iot.plugins.module_utils._module import EmnifyMo
 
 
 def _unique(values):
-    seen = []
+    """The values in their order, each once."""
+    seen, unique = set(), []
     for value in values:
         if value not in seen:
-            seen.append(value)
-    return seen
+            seen.add(value)
+            unique.append(value)
+    return unique
 
 
 def run(module):

@@ -20,8 +20,11 @@ description:
   - Sends and reads go in module runs sized to what the request window lets go within about 15 seconds, read from the
     request ledger the modules share on the controller (or, when they run on another host, from the rollout's own count
     of requests); when the window lets nothing go, the rollout waits on the controller and prints how long.
-  - Prints a forecast (SMS parts by encoding, API requests, time at the rate limit, cost) before it sends, and a
-    progress line at most every 5 seconds, and at least every 20 seconds while it sends or waits.
+  - Prints a forecast (SMS parts by encoding, API requests, time at the rate limit, cost) before it sends, a
+    progress line at most every 5 seconds, and at least every 20 seconds while it sends or waits, and the summary
+    (RV(summary)) at the end.
+  - Sets the fact C(sms_provisioning_result), the report (RV(ansible_facts.sms_provisioning_result)); the report is
+    returned only there, once, because every copy of it in a task's result makes later tasks slower on large fleets.
 author:
   - emnify.iot maintainers (@emnify)
 options:
@@ -166,8 +169,9 @@ attributes:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 notes:
-  - The task does not fail when devices fail; it returns RV(failure_message), and the role fails after printing the
-    summary. It fails at once when the definition has mistakes (nothing is sent).
+  - The task does not fail when devices fail or the definition has mistakes (nothing is sent then); it prints the
+    summary and returns RV(failure_message), and the role's next task fails with it. A task that fails sets no facts,
+    so this way the fact is there for a C(rescue) or a later play.
 seealso:
   - name: The sms_provisioning role
     description: The role that runs this plugin.
@@ -187,18 +191,22 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-report:
-  description:
-    - The whole rollout as data, the content of the JSON report (empty when the definition had mistakes). It is also
-      set as the fact C(sms_provisioning_result).
-    - Its C(outcome) is V(planned), V(succeeded), V(completed_with_failures), V(stopped) or V(halted); C(halted_wave)
-      names the wave that halted; C(forecast) holds C(parts), C(parts_by_encoding), C(requests), C(requests_by_kind),
-      C(seconds) and C(cost) (with O(price_per_part)); each of C(devices) has C(facts), the named groups its replies
-      matched.
+ansible_facts:
+  description: The fact the rollout sets.
   returned: always
   type: dict
+  contains:
+    sms_provisioning_result:
+      description:
+        - The whole rollout as data, the content of the JSON report (empty when the definition had mistakes).
+        - Its C(outcome) is V(planned), V(succeeded), V(completed_with_failures), V(stopped) or V(halted); C(halted_wave)
+          names the wave that halted; C(forecast) holds C(parts), C(parts_by_encoding), C(requests), C(requests_by_kind),
+          C(seconds) and C(cost) (with O(price_per_part)); each of C(devices) has C(facts), the named groups its replies
+          matched.
+      returned: always
+      type: dict
 summary:
-  description: The summary lines the role prints.
+  description: The summary lines, printed at the end of the task.
   returned: always
   type: list
   elements: str

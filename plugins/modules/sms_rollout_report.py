@@ -11,7 +11,7 @@ module: sms_rollout_report
 short_description: Write the report of an sms_provisioning rollout, or the merge of its slices' reports, as JSON, JUnit XML and Markdown
 version_added: 0.1.0
 description:
-  - Writes the report that the P(emnify.iot.sms_provisioning#role) role builds (its C(sms_provisioning_report) fact) to
+  - Writes the report that the P(emnify.iot.sms_provisioning#role) role builds (its C(sms_provisioning_result) fact) to
     one file per format in one task, each written atomically. A file whose content is already the same is left alone.
   - The JUnit XML file has a test suite for the device checks and one per command, with one test case per device, so a
     CI server (GitLab, Jenkins, AWX) shows each device's result.
@@ -24,13 +24,13 @@ author:
 options:
   report:
     description:
-      - The report data, as the role's C(sms_provisioning_report) fact or its JSON file.
+      - The report data, as the role's C(sms_provisioning_result) fact or its JSON file.
       - Exactly one of O(report) and O(reports) is required.
     type: dict
   reports:
     description:
       - The reports of the slices of one rollout, in slice order, to merge into one report. Each item is a report (a
-        dict, such as a slice's C(sms_provisioning_report) passed on with C(ansible.builtin.set_stats)) or the path of
+        dict, such as a slice's C(sms_provisioning_result) passed on with C(ansible.builtin.set_stats)) or the path of
         a slice's JSON report on the host the module runs on.
       - The merged report adds up the counts of the slices, takes the most serious outcome of any slice
         (C(halted), then C(stopped), then C(completed_with_failures)), runs from the first start to the last finish,

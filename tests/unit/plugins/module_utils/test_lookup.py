@@ -170,6 +170,18 @@ def test_several_selectors_walk_the_list_once(fleet):
     assert [entry['endpoint_ids'] for entry in lookups] == [[3], [], [1], [11379224], [2]]
 
 
+def test_walk_matches_every_endpoint_of_a_shared_name_and_each_iccid_form():
+    fleet = [synthetic(number, 'pump' if number in (4, 9) else 'meter-%d' % number) for number in range(1, 3001)]
+    iccid = fleet[6]['sim']['iccid']
+    fleet[6]['sim']['iccid_with_luhn'] = iccid + luhn_digit(iccid)
+    finder = finder_for(fleet)
+    endpoints, lookups = finder.find(ids=[2999, 5000], names=['pump', 'meter-10', 'meter'],
+                                     iccids=[iccid, iccid + luhn_digit(iccid), iccid + str((int(luhn_digit(iccid)) + 1) % 10)])
+    assert finder.calls() == [('endpoints', None)]
+    assert [entry['endpoint_ids'] for entry in lookups] == [[2999], [], [4, 9], [10], [], [7], [7], []]
+    assert [item['id'] for item in endpoints] == [4, 7, 9, 10, 2999]
+
+
 def test_iccid_with_or_without_luhn_digit(fleet):
     finder = finder_for(fleet)
     endpoints, _lookups = finder.find(iccids=['89883030887512211118'])
