@@ -390,9 +390,9 @@ The ways of doing the work:
 1. **emnify.iot role** (`hack/bench/role.yml`): the `emnify.iot.sms_provisioning` role with the device list (by
    endpoint id), one command with `wait: none` and its defaults otherwise. It looks up all devices with one
    `emnify_endpoint_info` call (one request per 1,000 endpoints of the fleet), splits the message on the controller
-   with the code of `emnify_sms` (no request), sends with one `emnify_sms` task for all devices, and writes its JSON,
-   JUnit and Markdown reports with `sms_rollout_report`, all from one task (the `emnify.iot.sms_rollout` action
-   plugin, whose bookkeeping runs in Python). **emnify.iot role, ids trusted**: the same role with `sms_provisioning_lookup:
+   with the code of `emnify_sms` (no request), sends with `emnify_sms` module runs of about 15 s each, and writes its
+   JSON, JUnit and Markdown reports with the code of `sms_rollout_report`, all from one task (the
+   `emnify.iot.sms_rollout` action plugin, whose bookkeeping runs in Python). **emnify.iot role, ids trusted**: the same role with `sms_provisioning_lookup:
    false`, which trusts the ids and makes no lookup. **emnify.iot modules** (`hack/bench/collection.yml`, with
    `--tools collection`): the same work with the two modules alone. All use `concurrency: {concurrency}` (the default
    is 4; the benchmark uses {concurrency} so that, with the windows scaled down, the rate limit and not the 50 ms
@@ -679,7 +679,8 @@ def main():
         for size, tool, parts in REAL_WINDOW_CASES:
             if size in sizes and tool in tools:
                 rows.extend(real_window_case(work, size, tool, parts))
-    result = {'started': started, 'finished': time.strftime('%Y-%m-%d %H:%M:%S'), 'load_before': load_before, 'load_after': os.getloadavg(), 'cpus': os.cpu_count(),
+    result = {'started': started, 'finished': time.strftime('%Y-%m-%d %H:%M:%S'), 'load_before': load_before, 'load_after': os.getloadavg(),
+              'cpus': os.cpu_count(),
               'python': sys.version.split()[0], 'concurrency': CONCURRENCY, 'latency_ms': LATENCY_MS, 'scale': args.scale,
               'sizes': sizes, 'machine': machine(), 'rows': rows}
     with open(os.path.join(work, 'result.json'), 'w', encoding='utf-8') as handle:
